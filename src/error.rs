@@ -1,0 +1,155 @@
+//! The one error type every task returns, and the stable Step Functions error names that
+//! `Retry` and `Catch` in `statemachine/` match on.
+
+use lambda_runtime::Diagnostic;
+
+/// Every error name a task can produce. The state machines match only on these (and on the
+/// Lambda service's own transient errors); a test checks that.
+pub const ERROR_NAMES: &[&str] = &[
+    "InvalidInput",
+    "Throttled",
+    "Conflict",
+    "QuotaExceeded",
+    "NotFound",
+    "AccessDenied",
+    "AwsRejected",
+    "AwsUnavailable",
+    "UnknownStatus",
+    "Unexpected",
+];
+
+/// A task failure. Its [`TaskError::name`] becomes the Lambda `errorType`, which Step Functions
+/// uses as the error name.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TaskError {
+    /// The payload broke a constraint; nothing was sent to AWS.
+    #[error("invalid input: {field}: {constraint}")]
+    InvalidInput { field: String, constraint: String },
+    /// AWS throttled the call after the SDK's own retries. Retryable.
+    #[error("throttled by AWS: {message}{}", retry_hint(*.retry_after_seconds))]
+    Throttled {
+        message: String,
+        retry_after_seconds: Option<u64>,
+    },
+    /// A resource is busy, e.g. a source server is already in an active DRS job.
+    #[error("conflict: {message}")]
+    Conflict { message: String },
+    /// A service quota (servers per job, servers in active jobs, concurrent jobs) is exhausted.
+    #[error("quota exceeded: {message}")]
+    QuotaExceeded { message: String },
+    /// A job, server or recovery point does not exist.
+    #[error("not found: {message}")]
+    NotFound { message: String },
+    /// The function's role, or the account's DRS setup, does not allow the call.
+    #[error("access denied: {message}")]
+    AccessDenied { message: String },
+    /// AWS rejected a request that passed local validation.
+    #[error("rejected by AWS: {message}")]
+    AwsRejected { message: String },
+    /// AWS failed or could not be reached. Retryable.
+    #[error("AWS unavailable: {message}")]
+    AwsUnavailable { message: String },
+    /// AWS answered with a status value this version does not know; waiting on it could last
+    /// forever, so the run stops here.
+    #[error("unknown {what} {value:?} from AWS: upgrade dr-orchestrator or check the job by hand")]
+    UnknownStatus { what: &'static str, value: String },
+    /// Anything else.
+    #[error("unexpected: {message}")]
+    Unexpected { message: String },
+}
+
+fn retry_hint(secs: Option<u64>) -> String {
+    secs.map(|s| format!(" (retry after {s} s)"))
+        .unwrap_or_default()
+}
+
+impl TaskError {
+    /// Shorthand for [`TaskError::InvalidInput`].
+    pub fn invalid(field: impl Into<String>, constraint: impl Into<String>) -> Self {
+        TaskError::InvalidInput {
+            field: field.into(),
+            constraint: constraint.into(),
+        }
+    }
+
+    /// The stable Step Functions error name of this error (one of [`ERROR_NAMES`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskError::InvalidInput { .. } => "InvalidInput",
+            TaskError::Throttled { .. } => "Throttled",
+            TaskError::Conflict { .. } => "Conflict",
+            TaskError::QuotaExceeded { .. } => "QuotaExceeded",
+            TaskError::NotFound { .. } => "NotFound",
+            TaskError::AccessDenied { .. } => "AccessDenied",
+            TaskError::AwsRejected { .. } => "AwsRejected",
+            TaskError::AwsUnavailable { .. } => "AwsUnavailable",
+            TaskError::UnknownStatus { .. } => "UnknownStatus",
+            TaskError::Unexpected { .. } => "Unexpected",
+        }
+    }
+}
+
+impl From<TaskError> for Diagnostic {
+    fn from(err: TaskError) -> Self {
+        Diagnostic {
+            error_type: err.name().to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_a_listed_name() {
+        let all = [
+            TaskError::invalid("f", "c"),
+            TaskError::Throttled {
+                message: String::new(),
+                retry_after_seconds: None,
+            },
+            TaskError::Conflict {
+                message: String::new(),
+            },
+            TaskError::QuotaExceeded {
+                message: String::new(),
+            },
+            TaskError::NotFound {
+                message: String::new(),
+            },
+            TaskError::AccessDenied {
+                message: String::new(),
+            },
+            TaskError::AwsRejected {
+                message: String::new(),
+            },
+            TaskError::AwsUnavailable {
+                message: String::new(),
+            },
+            TaskError::UnknownStatus {
+                what: "x",
+                value: String::new(),
+            },
+            TaskError::Unexpected {
+                message: String::new(),
+            },
+        ];
+        let names: Vec<_> = all.iter().map(TaskError::name).collect();
+        assert_eq!(names, ERROR_NAMES);
+    }
+
+    #[test]
+    fn diagnostic_carries_the_stable_name_and_the_retry_hint() {
+        let d = Diagnostic::from(TaskError::Throttled {
+            message: "Rate exceeded".into(),
+            retry_after_seconds: Some(7),
+        });
+        assert_eq!(d.error_type, "Throttled");
+        assert_eq!(
+            d.error_message,
+            "throttled by AWS: Rate exceeded (retry after 7 s)"
+        );
+    }
+}

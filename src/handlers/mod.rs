@@ -1,0 +1,7 @@
+//! One module per Lambda function: parse the payload, validate it, call the adapter, shape the
+//! output. Each `handle` is what the binary of the same name runs.
+
+pub mod check_status;
+pub mod start_failback;
+pub mod start_recovery;
+pub mod start_restore;

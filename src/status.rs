@@ -1,0 +1,254 @@
+//! Judges where a job stands from what AWS reports, with no I/O. A DRS job counts as
+//! `SUCCEEDED` only when it is `COMPLETED` and every server it was asked to launch is
+//! `LAUNCHED`; a job that completed without launching everything is `FAILED`. A status value
+//! this version does not know is an error, never an endless `IN_PROGRESS`.
+
+use std::collections::BTreeMap;
+
+use crate::contract::{
+    DrsJobRef, DrsJobStatus, JobState, LaunchCounts, LaunchStatus, ServerOutcome,
+};
+use crate::error::TaskError;
+
+/// One participating server as DRS reports it; statuses are the raw wire strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedServer {
+    pub source_server_id: String,
+    pub recovery_instance_id: Option<String>,
+    pub launch_status: String,
+}
+
+/// What DRS says about a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedJob {
+    pub job_id: String,
+    pub status: String,
+    pub servers: Vec<ObservedServer>,
+    pub created: Option<String>,
+    pub ended: Option<String>,
+}
+
+/// Parses a DRS `LaunchStatus`.
+pub fn launch_status(raw: &str) -> Result<LaunchStatus, TaskError> {
+    Ok(match raw {
+        "PENDING" => LaunchStatus::Pending,
+        "IN_PROGRESS" => LaunchStatus::InProgress,
+        "LAUNCHED" => LaunchStatus::Launched,
+        "FAILED" => LaunchStatus::Failed,
+        "TERMINATED" => LaunchStatus::Terminated,
+        other => {
+            return Err(TaskError::UnknownStatus {
+                what: "DRS launch status",
+                value: other.to_owned(),
+            })
+        }
+    })
+}
+
+/// Judges a DRS job against the servers its reference asked for. Failure reasons are added
+/// later with [`attach_reasons`].
+pub fn judge_drs(
+    asked: &DrsJobRef,
+    job: &ObservedJob,
+) -> Result<(JobState, DrsJobStatus), TaskError> {
+    let completed = match job.status.as_str() {
+        "PENDING" | "STARTED" => false,
+        "COMPLETED" => true,
+        other => {
+            return Err(TaskError::UnknownStatus {
+                what: "DRS job status",
+                value: other.to_owned(),
+            })
+        }
+    };
+
+    let mut servers = Vec::with_capacity(job.servers.len());
+    let mut counts = LaunchCounts::default();
+    for s in &job.servers {
+        let status = launch_status(&s.launch_status)?;
+        match status {
+            LaunchStatus::Pending => counts.pending += 1,
+            LaunchStatus::InProgress => counts.in_progress += 1,
+            LaunchStatus::Launched => counts.launched += 1,
+            LaunchStatus::Failed => counts.failed += 1,
+            LaunchStatus::Terminated => counts.terminated += 1,
+        }
+        servers.push(ServerOutcome {
+            source_server_id: s.source_server_id.clone(),
+            recovery_instance_id: s.recovery_instance_id.clone(),
+            launch_status: status,
+            reason: None,
+        });
+    }
+
+    let unsettled = counts.pending + counts.in_progress > 0;
+    if completed {
+        for s in servers.iter_mut() {
+            if matches!(
+                s.launch_status,
+                LaunchStatus::Pending | LaunchStatus::InProgress
+            ) {
+                s.reason = Some(format!(
+                    "the job completed while the server was still {}",
+                    wire(s.launch_status)
+                ));
+            }
+        }
+        let missing: Vec<&str> = asked_ids(asked)
+            .filter(|id| !servers.iter().any(|s| covers(s, id)))
+            .collect();
+        for missing in missing {
+            counts.failed += 1;
+            servers.push(ServerOutcome {
+                source_server_id: missing.to_owned(),
+                recovery_instance_id: None,
+                launch_status: LaunchStatus::Failed,
+                reason: Some("DRS did not include this server in the job".into()),
+            });
+        }
+    }
+
+    let failed_server_ids: Vec<String> = servers
+        .iter()
+        .filter(|s| s.launch_status != LaunchStatus::Launched)
+        .filter(|s| {
+            completed
+                || !matches!(
+                    s.launch_status,
+                    LaunchStatus::Pending | LaunchStatus::InProgress
+                )
+        })
+        .map(|s| s.source_server_id.clone())
+        .collect();
+
+    let state = if completed {
+        if failed_server_ids.is_empty() && !servers.is_empty() {
+            JobState::Succeeded
+        } else {
+            JobState::Failed
+        }
+    } else if !unsettled && !failed_server_ids.is_empty() {
+        // Every server has settled and some did not launch: the outcome is known already.
+        JobState::Failed
+    } else {
+        JobState::InProgress
+    };
+
+    Ok((
+        state,
+        DrsJobStatus {
+            job_id: job.job_id.clone(),
+            job_status: job.status.clone(),
+            counts,
+            servers,
+            failed_server_ids,
+            started_at: job.created.clone(),
+            ended_at: job.ended.clone(),
+        },
+    ))
+}
+
+fn asked_ids(asked: &DrsJobRef) -> impl Iterator<Item = &str> {
+    asked
+        .source_server_ids
+        .iter()
+        .chain(&asked.recovery_instance_ids)
+        .map(String::as_str)
+}
+
+fn covers(s: &ServerOutcome, id: &str) -> bool {
+    s.source_server_id == id || s.recovery_instance_id.as_deref() == Some(id)
+}
+
+/// Adds the job log's reasons (by source server ID) to the servers that did not launch.
+pub fn attach_reasons(status: &mut DrsJobStatus, reasons: &BTreeMap<String, String>) {
+    for s in status.servers.iter_mut() {
+        if s.launch_status != LaunchStatus::Launched {
+            if let Some(reason) = reasons.get(&s.source_server_id) {
+                s.reason = Some(reason.clone());
+            }
+        }
+    }
+}
+
+/// One line for a person: how many servers launched and, on failure, which did not and why.
+pub fn drs_summary(state: JobState, status: &DrsJobStatus) -> String {
+    let total = status.servers.len();
+    let c = &status.counts;
+    let head = format!("job {} ({}):", status.job_id, status.job_status);
+    match state {
+        JobState::Succeeded => format!("{head} all {total} servers launched"),
+        JobState::InProgress => format!(
+            "{head} {} of {total} servers launched, {} in progress, {} pending",
+            c.launched, c.in_progress, c.pending
+        ),
+        JobState::Failed => {
+            let failed: Vec<String> = status
+                .servers
+                .iter()
+                .filter(|s| status.failed_server_ids.contains(&s.source_server_id))
+                .map(|s| match &s.reason {
+                    Some(r) => format!("{} {} ({r})", s.source_server_id, wire(s.launch_status)),
+                    None => format!("{} {}", s.source_server_id, wire(s.launch_status)),
+                })
+                .collect();
+            if failed.is_empty() {
+                format!("{head} no server was launched")
+            } else {
+                format!(
+                    "{head} {} of {total} servers did not launch: {}",
+                    failed.len(),
+                    failed.join("; ")
+                )
+            }
+        }
+    }
+}
+
+/// Judges an AWS Backup `RestoreJobStatus`.
+pub fn judge_restore(status: &str) -> Result<JobState, TaskError> {
+    match status {
+        "PENDING" | "RUNNING" => Ok(JobState::InProgress),
+        "COMPLETED" => Ok(JobState::Succeeded),
+        "ABORTED" | "FAILED" => Ok(JobState::Failed),
+        other => Err(TaskError::UnknownStatus {
+            what: "AWS Backup restore job status",
+            value: other.to_owned(),
+        }),
+    }
+}
+
+fn wire(s: LaunchStatus) -> &'static str {
+    match s {
+        LaunchStatus::Pending => "PENDING",
+        LaunchStatus::InProgress => "IN_PROGRESS",
+        LaunchStatus::Launched => "LAUNCHED",
+        LaunchStatus::Failed => "FAILED",
+        LaunchStatus::Terminated => "TERMINATED",
+    }
+}
+
+/// One line for a person about a restore job.
+pub fn restore_summary(state: JobState, status: &crate::contract::RestoreJobStatus) -> String {
+    let head = format!(
+        "restore job {} ({})",
+        status.restore_job_id, status.job_status
+    );
+    match state {
+        JobState::Succeeded => match &status.created_resource_arn {
+            Some(arn) => format!("{head}: restored to {arn}"),
+            None => format!("{head}: completed"),
+        },
+        JobState::InProgress => match &status.percent_done {
+            Some(p) => format!("{head}: {p} done"),
+            None => format!("{head}: waiting to start"),
+        },
+        JobState::Failed => format!(
+            "{head}: {}",
+            status
+                .status_message
+                .as_deref()
+                .unwrap_or("no status message given")
+        ),
+    }
+}

@@ -252,3 +252,158 @@ pub fn restore_summary(state: JobState, status: &crate::contract::RestoreJobStat
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::DrsOperation;
+
+    fn sid(n: usize) -> String {
+        format!("s-{n:017}")
+    }
+
+    fn asked(n: usize) -> DrsJobRef {
+        DrsJobRef {
+            job_id: "drsjob-00000000000000001".into(),
+            operation: DrsOperation::Drill,
+            source_server_ids: (0..n).map(sid).collect(),
+            recovery_instance_ids: vec![],
+            reused: false,
+        }
+    }
+
+    fn job(status: &str, launch: &[&str]) -> ObservedJob {
+        ObservedJob {
+            job_id: "drsjob-00000000000000001".into(),
+            status: status.into(),
+            servers: launch
+                .iter()
+                .enumerate()
+                .map(|(i, l)| ObservedServer {
+                    source_server_id: sid(i),
+                    recovery_instance_id: (*l == "LAUNCHED").then(|| format!("i-{i:016x}")),
+                    launch_status: (*l).into(),
+                })
+                .collect(),
+            created: Some("2026-11-23T01:00:00Z".into()),
+            ended: None,
+        }
+    }
+
+    #[test]
+    fn judges_each_combination_of_job_and_server_status() {
+        use JobState::*;
+        let cases: &[(&str, &[&str], JobState)] = &[
+            ("PENDING", &[], InProgress),
+            ("STARTED", &["PENDING", "IN_PROGRESS"], InProgress),
+            ("STARTED", &["LAUNCHED", "LAUNCHED"], InProgress), // not COMPLETED yet
+            ("STARTED", &["LAUNCHED", "IN_PROGRESS"], InProgress),
+            ("STARTED", &["FAILED", "IN_PROGRESS"], InProgress), // wait for the rest to settle
+            ("STARTED", &["FAILED", "LAUNCHED"], Failed),        // settled: outcome known
+            ("COMPLETED", &["LAUNCHED", "LAUNCHED"], Succeeded),
+            ("COMPLETED", &["LAUNCHED", "FAILED"], Failed),
+            ("COMPLETED", &["LAUNCHED", "TERMINATED"], Failed),
+            ("COMPLETED", &["LAUNCHED", "PENDING"], Failed), // COMPLETED is not LAUNCHED
+            ("COMPLETED", &["LAUNCHED", "IN_PROGRESS"], Failed),
+        ];
+        for (job_status, launch, want) in cases {
+            let (state, _) = judge_drs(&asked(launch.len()), &job(job_status, launch)).unwrap();
+            assert_eq!(state, *want, "{job_status} {launch:?}");
+        }
+    }
+
+    #[test]
+    fn completed_job_missing_an_asked_server_fails_naming_it() {
+        let (state, status) =
+            judge_drs(&asked(3), &job("COMPLETED", &["LAUNCHED", "LAUNCHED"])).unwrap();
+        assert_eq!(state, JobState::Failed);
+        assert_eq!(status.failed_server_ids, [sid(2)]);
+        assert_eq!(status.counts.failed, 1);
+        let summary = drs_summary(state, &status);
+        assert!(summary.contains(&sid(2)), "{summary}");
+        assert!(summary.contains("did not include"), "{summary}");
+    }
+
+    #[test]
+    fn counts_servers_by_launch_status() {
+        let (_, status) = judge_drs(
+            &asked(5),
+            &job(
+                "STARTED",
+                &["PENDING", "IN_PROGRESS", "LAUNCHED", "LAUNCHED", "FAILED"],
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            status.counts,
+            LaunchCounts {
+                pending: 1,
+                in_progress: 1,
+                launched: 2,
+                failed: 1,
+                terminated: 0
+            }
+        );
+    }
+
+    #[test]
+    fn failed_servers_carry_the_job_log_reason_into_the_summary() {
+        let (state, mut status) =
+            judge_drs(&asked(2), &job("COMPLETED", &["LAUNCHED", "FAILED"])).unwrap();
+        let reasons = [(
+            sid(1),
+            "LAUNCH_FAILED: InsufficientInstanceCapacity".to_owned(),
+        )]
+        .into();
+        attach_reasons(&mut status, &reasons);
+        assert_eq!(
+            status.servers[1].reason.as_deref(),
+            Some("LAUNCH_FAILED: InsufficientInstanceCapacity")
+        );
+        assert_eq!(status.servers[0].reason, None);
+        assert_eq!(
+            drs_summary(state, &status),
+            format!(
+                "job drsjob-00000000000000001 (COMPLETED): 1 of 2 servers did not launch: {} FAILED (LAUNCH_FAILED: InsufficientInstanceCapacity)",
+                sid(1)
+            )
+        );
+    }
+
+    #[test]
+    fn a_completed_job_with_no_servers_is_a_failure() {
+        let (state, _) = judge_drs(&asked(0), &job("COMPLETED", &[])).unwrap();
+        assert_eq!(state, JobState::Failed);
+    }
+
+    #[test]
+    fn unknown_statuses_are_errors_not_waits() {
+        let err = judge_drs(&asked(1), &job("PAUSED", &["LAUNCHED"])).unwrap_err();
+        assert_eq!(err.name(), "UnknownStatus");
+        let err = judge_drs(&asked(1), &job("STARTED", &["HIBERNATING"])).unwrap_err();
+        assert_eq!(
+            err,
+            TaskError::UnknownStatus {
+                what: "DRS launch status",
+                value: "HIBERNATING".into()
+            }
+        );
+        assert_eq!(
+            judge_restore("EXPIRED").unwrap_err().name(),
+            "UnknownStatus"
+        );
+    }
+
+    #[test]
+    fn judges_every_restore_status() {
+        for (raw, want) in [
+            ("PENDING", JobState::InProgress),
+            ("RUNNING", JobState::InProgress),
+            ("COMPLETED", JobState::Succeeded),
+            ("ABORTED", JobState::Failed),
+            ("FAILED", JobState::Failed),
+        ] {
+            assert_eq!(judge_restore(raw).unwrap(), want, "{raw}");
+        }
+    }
+}

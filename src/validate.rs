@@ -292,3 +292,344 @@ fn quoted(value: &str) -> String {
         format!("{value:?}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{ServerOutcome, SourceServerSpec};
+
+    fn server(n: usize) -> String {
+        format!("s-{n:017}")
+    }
+
+    fn recovery(servers: Vec<SourceServerSpec>) -> StartRecoveryInput {
+        StartRecoveryInput {
+            is_drill: true,
+            source_servers: servers,
+            tags: Tags::new(),
+            idempotency_key: "exec#w0#b0".into(),
+        }
+    }
+
+    fn specs(n: usize) -> Vec<SourceServerSpec> {
+        (0..n)
+            .map(|i| SourceServerSpec {
+                source_server_id: server(i),
+                recovery_snapshot_id: None,
+            })
+            .collect()
+    }
+
+    fn field_of(r: Result<(), TaskError>) -> Option<String> {
+        match r {
+            Ok(()) => None,
+            Err(TaskError::InvalidInput { field, .. }) => Some(field),
+            Err(other) => panic!("not an InvalidInput: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn source_server_count_is_1_to_200() {
+        for (n, ok) in [(0, false), (1, true), (200, true), (201, false)] {
+            let r = start_recovery(&recovery(specs(n)));
+            assert_eq!(field_of(r).is_none(), ok, "{n} servers");
+        }
+        let err = start_recovery(&recovery(specs(201))).unwrap_err();
+        assert_eq!(
+            err,
+            TaskError::invalid("sourceServers", "must hold 1 to 200 items, got 201")
+        );
+    }
+
+    #[test]
+    fn source_server_id_follows_the_model_pattern() {
+        let cases = [
+            ("s-1234567890abcdefg", true),
+            ("s-1234567890ABCDEFG", true),
+            ("s-1234567890abcdef", false),   // 18 characters
+            ("s-1234567890abcdefgh", false), // 20 characters
+            ("s-1234567890abcdef_", false),  // not alphanumeric
+            ("x-1234567890abcdefg", false),  // wrong prefix
+            ("", false),
+        ];
+        for (id, ok) in cases {
+            let mut input = recovery(specs(1));
+            input.source_servers[0].source_server_id = id.into();
+            let r = field_of(start_recovery(&input));
+            assert_eq!(r.is_none(), ok, "{id:?}");
+            if !ok {
+                assert_eq!(r.unwrap(), "sourceServers[0].sourceServerID");
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_snapshot_id_follows_the_model_pattern() {
+        for (id, ok) in [
+            ("pit-1234567890abcdefg", true),
+            ("pit-1234567890abcdef", false),
+            ("pit-1234567890abcdefgh", false),
+            ("snap-1234567890abcdef", false),
+        ] {
+            let mut input = recovery(specs(2));
+            input.source_servers[1].recovery_snapshot_id = Some(id.into());
+            let r = field_of(start_recovery(&input));
+            assert_eq!(r.is_none(), ok, "{id:?}");
+            if !ok {
+                assert_eq!(r.unwrap(), "sourceServers[1].recoverySnapshotID");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_duplicate_source_servers() {
+        let mut input = recovery(specs(3));
+        input.source_servers[2].source_server_id = server(0);
+        let err = start_recovery(&input).unwrap_err();
+        assert_eq!(
+            err,
+            TaskError::invalid(
+                "sourceServers[2].sourceServerID",
+                format!("duplicate source server {}", server(0))
+            )
+        );
+    }
+
+    #[test]
+    fn tag_keys_and_values_are_at_most_256_characters() {
+        let cases = [
+            ("k".repeat(256), "v".repeat(256), true),
+            ("k".repeat(257), "v".into(), false),
+            ("k".into(), "v".repeat(257), false),
+            (String::new(), String::new(), true),
+            ("é".repeat(256), "é".repeat(256), true), // characters, not bytes
+            (IDEMPOTENCY_TAG.into(), "x".into(), false),
+            ("aws:cloudformation:stack-name".into(), "x".into(), false),
+        ];
+        for (k, v, ok) in cases {
+            let mut input = recovery(specs(1));
+            input.tags.insert(k.clone(), v);
+            let r = field_of(start_recovery(&input));
+            assert_eq!(r.is_none(), ok, "key of {} chars", k.chars().count());
+            if !ok {
+                assert_eq!(r.unwrap(), format!("tags.{k}"));
+            }
+        }
+    }
+
+    #[test]
+    fn idempotency_key_is_1_to_256_characters() {
+        for (n, ok) in [(0, false), (1, true), (256, true), (257, false)] {
+            let mut input = recovery(specs(1));
+            input.idempotency_key = "k".repeat(n);
+            let r = field_of(start_recovery(&input));
+            assert_eq!(r.is_none(), ok, "{n} characters");
+            if !ok {
+                assert_eq!(r.unwrap(), "idempotencyKey");
+            }
+        }
+    }
+
+    fn failback(
+        ids: Option<Vec<String>>,
+        servers: Option<Vec<ServerOutcome>>,
+    ) -> StartFailbackInput {
+        StartFailbackInput {
+            recovery_instance_ids: ids,
+            recovered_servers: servers,
+            tags: Tags::new(),
+            idempotency_key: "exec#failback".into(),
+        }
+    }
+
+    #[test]
+    fn recovery_instance_id_is_i_dash_8_or_more_hex_and_10_to_19_long() {
+        let cases = [
+            ("i-0123abcd".to_owned(), true),          // 10
+            ("i-0123abc".to_owned(), false),          // 9
+            (format!("i-{}", "a".repeat(17)), true),  // 19
+            (format!("i-{}", "a".repeat(18)), false), // 20
+            ("i-0123abcg".to_owned(), false),         // not hex
+            ("I-0123abcd".to_owned(), false),
+        ];
+        for (id, ok) in cases {
+            let r = start_failback(&failback(Some(vec![id.clone()]), None));
+            assert_eq!(r.is_ok(), ok, "{id:?}");
+            if !ok {
+                assert_eq!(
+                    r.unwrap_err(),
+                    TaskError::invalid(
+                        "recoveryInstanceIDs[0]",
+                        format!(
+                            "must match ^i-[0-9a-fA-F]{{8,}}$ with length 10 to 19, got {id:?}"
+                        )
+                    )
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn failback_count_is_1_to_200_and_rejects_duplicates() {
+        let ids = |n: usize| (0..n).map(|i| format!("i-{i:016x}")).collect::<Vec<_>>();
+        for (n, ok) in [(0, false), (1, true), (200, true), (201, false)] {
+            assert_eq!(
+                start_failback(&failback(Some(ids(n)), None)).is_ok(),
+                ok,
+                "{n}"
+            );
+        }
+        let mut dup = ids(3);
+        dup[2] = dup[0].clone();
+        let err = start_failback(&failback(Some(dup), None)).unwrap_err();
+        assert_eq!(err.name(), "InvalidInput");
+        assert!(err.to_string().contains("recoveryInstanceIDs[2]"), "{err}");
+    }
+
+    #[test]
+    fn failback_takes_exactly_one_source_of_instances() {
+        let ids = Some(vec!["i-0123abcd".to_owned()]);
+        let servers = Some(vec![]);
+        for (i, s) in [(None, None), (ids, servers)] {
+            let err = start_failback(&failback(i, s)).unwrap_err();
+            assert!(err.to_string().contains("exactly one of"), "{err}");
+        }
+    }
+
+    #[test]
+    fn failback_from_a_recovery_takes_only_launched_instances() {
+        let outcome = |n: usize, status, instance: Option<&str>| ServerOutcome {
+            source_server_id: server(n),
+            recovery_instance_id: instance.map(str::to_owned),
+            launch_status: status,
+            reason: None,
+        };
+        let servers = vec![
+            outcome(0, LaunchStatus::Launched, Some("i-00000000000000a0")),
+            outcome(1, LaunchStatus::Failed, None),
+            outcome(2, LaunchStatus::Launched, Some("i-00000000000000a2")),
+        ];
+        let ids = start_failback(&failback(None, Some(servers))).unwrap();
+        assert_eq!(ids, ["i-00000000000000a0", "i-00000000000000a2"]);
+
+        let none_launched = vec![outcome(1, LaunchStatus::Failed, None)];
+        let err = start_failback(&failback(None, Some(none_launched))).unwrap_err();
+        assert!(err.to_string().contains("recoveredServers"), "{err}");
+    }
+
+    fn restore() -> StartRestoreInput {
+        StartRestoreInput {
+            recovery_point_arn: "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45".into(),
+            metadata: [("file-system-id".to_owned(), "fs-0123456789abcdef0".to_owned())].into(),
+            iam_role_arn: Some("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole".into()),
+            resource_type: Some("EFS".into()),
+            copy_source_tags_to_restored_resource: None,
+            idempotency_key: "exec#restore-0".into(),
+        }
+    }
+
+    #[test]
+    fn restore_arns_are_checked() {
+        assert_eq!(start_restore(&restore()), Ok(()));
+        let cases = [
+            (
+                "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0",
+                true,
+            ),
+            (
+                "arn:aws-us-gov:rds:us-gov-west-1:123456789012:snapshot:awsbackup:job-1",
+                true,
+            ),
+            (
+                "arn:aws:backup:eu-west-1:12345678901:recovery-point:x",
+                false,
+            ), // 11-digit account
+            ("arn:aws:backup:eu-west-1:123456789012:", false),
+            ("rp-123", false),
+            (
+                "arn:aws:backup:eu-west-1:123456789012:recovery point",
+                false,
+            ),
+        ];
+        for (arn_value, ok) in cases {
+            let mut input = restore();
+            input.recovery_point_arn = arn_value.into();
+            let r = field_of(start_restore(&input));
+            assert_eq!(r.is_none(), ok, "{arn_value:?}");
+            if !ok {
+                assert_eq!(r.unwrap(), "recoveryPointArn");
+            }
+        }
+        let long = format!(
+            "arn:aws:backup:eu-west-1:123456789012:recovery-point:{}",
+            "a".repeat(2048)
+        );
+        let mut input = restore();
+        input.recovery_point_arn = long;
+        assert_eq!(field_of(start_restore(&input)).unwrap(), "recoveryPointArn");
+    }
+
+    #[test]
+    fn restore_role_must_be_an_iam_role() {
+        for (role, ok) in [
+            ("arn:aws:iam::123456789012:role/Restore", true),
+            ("arn:aws:iam::123456789012:user/Restore", false),
+            ("arn:aws:iam:eu-west-1:123456789012:role/Restore", false),
+            ("arn:aws:iam::123456789012:role/", false),
+        ] {
+            let mut input = restore();
+            input.iam_role_arn = Some(role.into());
+            let r = field_of(start_restore(&input));
+            assert_eq!(r.is_none(), ok, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn resource_type_matches_the_model_pattern() {
+        for (rt, ok) in [
+            ("a".repeat(50), true),
+            ("a".repeat(51), false),
+            (String::new(), false),
+            ("Aurora.DSQL-cluster_1".into(), true),
+            ("EBS volume".into(), false),
+        ] {
+            let mut input = restore();
+            input.resource_type = Some(rt.clone());
+            let r = field_of(start_restore(&input));
+            assert_eq!(r.is_none(), ok, "{rt:?}");
+            if !ok {
+                assert_eq!(r.unwrap(), "resourceType");
+            }
+        }
+    }
+
+    #[test]
+    fn restore_metadata_keys_are_not_empty() {
+        let mut input = restore();
+        input.metadata.insert(String::new(), "x".into());
+        assert_eq!(field_of(start_restore(&input)).unwrap(), "metadata");
+    }
+
+    #[test]
+    fn job_ids_are_checked_before_any_status_call() {
+        use crate::contract::{DrsJobRef, DrsOperation};
+        let job = |id: &str| {
+            JobRef::DrsJob(DrsJobRef {
+                job_id: id.into(),
+                operation: DrsOperation::Drill,
+                source_server_ids: vec![],
+                recovery_instance_ids: vec![],
+                reused: false,
+            })
+        };
+        assert_eq!(job_ref(&job("drsjob-1234567890abcdefg")), Ok(()));
+        assert_eq!(
+            field_of(job_ref(&job("drsjob-1234567890abcdef"))).unwrap(),
+            "jobID"
+        );
+        assert_eq!(
+            field_of(job_ref(&job("job-1234567890abcdefgh"))).unwrap(),
+            "jobID"
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! The handlers end to end over HTTP: real SDK clients, real serialisation, against the local
+//! DRS / AWS Backup endpoint (`dr-sim`). Each test asserts what the handler returned and what
+//! the endpoint saw.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use aws_sdk_drs::config::retry::RetryConfig;
+use aws_sdk_drs::config::{BehaviorVersion, Credentials, Region};
+use dr_orchestrator::config::Config;
+use dr_orchestrator::contract::{JobRef, JobState, StatusDetail, StatusReport};
+use dr_orchestrator::error::TaskError;
+use dr_orchestrator::handlers::check_status::{self, Clients};
+use dr_orchestrator::handlers::{start_failback, start_recovery, start_restore};
+use dr_sim::seed::{Faults, RestoreOutcome};
+use dr_sim::{Running, Seed};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+
+const S1: &str = "s-0a1b2c3d4e5f60001";
+const S2: &str = "s-0a1b2c3d4e5f60002";
+const EFS_RP: &str = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45";
+
+struct Env {
+    sim: Running,
+    clients: Clients,
+    config: Config,
+}
+
+async fn env(faults: Faults) -> Env {
+    let mut seed = Seed::default_seed();
+    seed.timing.time_scale = 0.02;
+    seed.faults = faults;
+    let sim = dr_sim::spawn(seed, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.unwrap();
+    let retry = RetryConfig::standard().with_initial_backoff(Duration::from_millis(5));
+    let drs = aws_sdk_drs::Client::from_conf(
+        aws_sdk_drs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(sim.url())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("AKIDLOCAL", "local", None, None, "test"))
+            .retry_config(retry.clone())
+            .build(),
+    );
+    let backup = aws_sdk_backup::Client::from_conf(
+        aws_sdk_backup::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(sim.url())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("AKIDLOCAL", "local", None, None, "test"))
+            .retry_config(retry)
+            .build(),
+    );
+    Env { sim, clients: Clients { drs, backup }, config: Config::default() }
+}
+
+fn event(payload: Value) -> LambdaEvent<Value> {
+    LambdaEvent::new(payload, Context::default())
+}
+
+impl Env {
+    async fn recover(&self, servers: &[&str], is_drill: bool, key: &str) -> Result<JobRef, TaskError> {
+        let payload = json!({
+            "isDrill": is_drill,
+            "sourceServers": servers.iter().map(|s| json!({"sourceServerID": s})).collect::<Vec<_>>(),
+            "idempotencyKey": key,
+        });
+        start_recovery::handle(&self.clients.drs, &self.config, event(payload)).await
+    }
+
+    /// Polls `check-status` as the state machine would, until the job is judged.
+    async fn wait(&self, job: &JobRef) -> StatusReport {
+        for _ in 0..200 {
+            let report = check_status::handle(&self.clients, event(serde_json::to_value(job).unwrap())).await.unwrap();
+            if report.state != JobState::InProgress {
+                return report;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("job never settled: {job:?}");
+    }
+
+    fn calls(&self, op: &str) -> u64 {
+        self.sim.store.lock().unwrap().calls.get(op).copied().unwrap_or(0)
+    }
+
+    fn jobs_started(&self) -> usize {
+        self.sim.store.lock().unwrap().jobs.len()
+    }
+}
+
+fn drs_detail(r: &StatusReport) -> &dr_orchestrator::contract::DrsJobStatus {
+    match &r.detail {
+        StatusDetail::DrsJob(d) => d,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn drill_succeeds_once_every_server_launched() {
+    let env = env(Faults::default()).await;
+    let job = env.recover(&[S1, S2], true, "run-1#w0#b0").await.unwrap();
+    let report = env.wait(&job).await;
+    assert_eq!(report.state, JobState::Succeeded, "{}", report.summary);
+    let d = drs_detail(&report);
+    assert_eq!(d.counts.launched, 2);
+    assert!(d.servers.iter().all(|s| s.recovery_instance_id.is_some()));
+    let store = env.sim.store.lock().unwrap();
+    assert_eq!(store.jobs.len(), 1);
+    assert!(store.jobs[0].is_drill);
+}
+
+#[tokio::test]
+async fn a_failed_server_makes_the_job_failed_naming_it_and_why() {
+    let faults = Faults {
+        fail_launch: [(S2.to_owned(), "InsufficientInstanceCapacity in eu-west-1a".to_owned())].into(),
+        ..Faults::default()
+    };
+    let env = env(faults).await;
+    let job = env.recover(&[S1, S2], true, "run-2#w0#b0").await.unwrap();
+    let report = env.wait(&job).await;
+    assert_eq!(report.state, JobState::Failed);
+    let d = drs_detail(&report);
+    assert_eq!(d.failed_server_ids, [S2]);
+    assert!(report.summary.contains(S2), "{}", report.summary);
+    assert!(report.summary.contains("InsufficientInstanceCapacity"), "{}", report.summary);
+    assert!(env.calls("DescribeJobLogItems") >= 1);
+}
+
+#[tokio::test]
+async fn a_retried_start_does_not_start_a_second_job() {
+    let env = env(Faults::default()).await;
+    let first = env.recover(&[S1], true, "run-3#w0#b0").await.unwrap();
+    let second = env.recover(&[S1], true, "run-3#w0#b0").await.unwrap();
+    let (JobRef::DrsJob(a), JobRef::DrsJob(b)) = (&first, &second) else { panic!() };
+    assert_eq!(a.job_id, b.job_id);
+    assert!(!a.reused && b.reused);
+    assert_eq!(env.calls("StartRecovery"), 1);
+    assert_eq!(env.jobs_started(), 1);
+}
+
+#[tokio::test]
+async fn throttled_lookups_are_retried_and_a_throttled_start_is_left_to_the_workflow() {
+    let faults = Faults {
+        throttle: [("DescribeJobs".to_owned(), 2), ("StartRecovery".to_owned(), 1)].into(),
+        retry_after_seconds: Some(3),
+        ..Faults::default()
+    };
+    let env = env(faults).await;
+    let err = env.recover(&[S1], true, "run-4#w0#b0").await.unwrap_err();
+    assert_eq!(err.name(), "Throttled");
+    assert!(matches!(err, TaskError::Throttled { retry_after_seconds: Some(3), .. }), "{err:?}");
+    assert_eq!(env.calls("DescribeJobs"), 3, "two throttled lookups, then one that answered");
+    assert_eq!(env.calls("StartRecovery"), 1, "the SDK must not resend StartRecovery");
+
+    // The workflow's Retry runs the task again: now it starts exactly one job.
+    env.recover(&[S1], true, "run-4#w0#b0").await.unwrap();
+    assert_eq!(env.jobs_started(), 1);
+}
+
+#[tokio::test]
+async fn a_server_in_an_active_job_is_a_conflict() {
+    let env = env(Faults::default()).await;
+    env.recover(&[S1, S2], true, "run-5#w0#b0").await.unwrap();
+    let err = env.recover(&[S2], true, "run-5#w1#b0").await.unwrap_err();
+    assert_eq!(err.name(), "Conflict");
+    assert!(err.to_string().contains(S2), "{err}");
+}
+
+#[tokio::test]
+async fn more_servers_than_the_per_job_quota_is_quota_exceeded() {
+    let env = env(Faults::default()).await;
+    let servers: Vec<String> = (0..101).map(|n| format!("s-fleet{n:012}")).collect();
+    let refs: Vec<&str> = servers.iter().map(String::as_str).collect();
+    let err = env.recover(&refs, true, "run-6#w0#b0").await.unwrap_err();
+    assert_eq!(err.name(), "QuotaExceeded");
+    assert_eq!(env.jobs_started(), 0);
+}
+
+#[tokio::test]
+async fn a_500_on_describe_is_retried_by_the_sdk() {
+    let faults = Faults { internal_error: [("DescribeJobs".to_owned(), 1)].into(), ..Faults::default() };
+    let env = env(faults).await;
+    env.recover(&[S1], true, "run-7#w0#b0").await.unwrap();
+    assert_eq!(env.calls("DescribeJobs"), 2);
+    assert_eq!(env.jobs_started(), 1);
+}
+
+#[tokio::test]
+async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
+    let env = env(Faults::default()).await;
+    let job = env.recover(&[S1, S2], false, "run-8#w0#b0").await.unwrap();
+    let recovered = env.wait(&job).await;
+    assert_eq!(recovered.state, JobState::Succeeded);
+    let payload = json!({"recoveredServers": drs_detail(&recovered).servers, "idempotencyKey": "run-8#failback"});
+
+    let failback = start_failback::handle(&env.clients.drs, &env.config, event(payload.clone())).await.unwrap();
+    let again = start_failback::handle(&env.clients.drs, &env.config, event(payload)).await.unwrap();
+    let report = env.wait(&failback).await;
+
+    assert_eq!(report.state, JobState::Succeeded, "{}", report.summary);
+    assert_eq!(env.calls("StartFailbackLaunch"), 1);
+    let (JobRef::DrsJob(a), JobRef::DrsJob(b)) = (&failback, &again) else { panic!() };
+    assert_eq!(a.job_id, b.job_id);
+    assert_eq!(a.recovery_instance_ids.len(), 2);
+}
+
+async fn restore(env: &Env, rp: &str, key: &str) -> Result<JobRef, TaskError> {
+    let payload = json!({"recoveryPointArn": rp, "metadata": {"newFileSystem": "true"}, "idempotencyKey": key});
+    start_restore::handle(&env.clients.backup, event(payload)).await
+}
+
+#[tokio::test]
+async fn a_restore_completes_with_its_created_resource_and_a_retry_reuses_it() {
+    let env = env(Faults::default()).await;
+    let job = restore(&env, EFS_RP, "run-9#r0").await.unwrap();
+    assert_eq!(restore(&env, EFS_RP, "run-9#r0").await.unwrap(), job);
+    let report = env.wait(&job).await;
+    assert_eq!(report.state, JobState::Succeeded);
+    let StatusDetail::RestoreJob(d) = &report.detail else { panic!() };
+    assert!(d.created_resource_arn.as_deref().unwrap().starts_with("arn:aws:elasticfilesystem:"));
+    assert_eq!(env.sim.store.lock().unwrap().restores.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_restore_reports_its_status_message() {
+    let faults = Faults {
+        restore_outcomes: [(
+            EFS_RP.to_owned(),
+            RestoreOutcome { status: "FAILED".into(), status_message: "Access denied to KMS key".into() },
+        )]
+        .into(),
+        ..Faults::default()
+    };
+    let env = env(faults).await;
+    let job = restore(&env, EFS_RP, "run-10#r0").await.unwrap();
+    let report = env.wait(&job).await;
+    assert_eq!(report.state, JobState::Failed);
+    assert!(report.summary.contains("Access denied to KMS key"), "{}", report.summary);
+}
+
+#[tokio::test]
+async fn an_unknown_recovery_point_is_not_found() {
+    let env = env(Faults::default()).await;
+    let err = restore(&env, "arn:aws:backup:eu-west-1:123456789012:recovery-point:nope", "run-11#r0").await.unwrap_err();
+    assert_eq!(err.name(), "NotFound");
+}

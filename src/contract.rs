@@ -20,6 +20,10 @@ pub struct StartRecoveryInput {
     pub tags: Tags,
     /// Unique per execution and batch, identical across retries of that batch.
     pub idempotency_key: String,
+    /// Check the input and return without calling AWS (the workflow validates the whole plan
+    /// this way before the first job starts).
+    #[serde(default)]
+    pub validate_only: bool,
 }
 
 /// One source server to recover, optionally from a given point-in-time snapshot.
@@ -48,6 +52,10 @@ pub struct StartFailbackInput {
     #[serde(default)]
     pub tags: Tags,
     pub idempotency_key: String,
+    /// Check the input and return without calling AWS (the workflow validates the whole plan
+    /// this way before the first job starts).
+    #[serde(default)]
+    pub validate_only: bool,
 }
 
 /// Input of `start-restore`: one AWS Backup `StartRestoreJob` call.
@@ -63,6 +71,39 @@ pub struct StartRestoreInput {
     #[serde(default)]
     pub copy_source_tags_to_restored_resource: Option<bool>,
     pub idempotency_key: String,
+    /// Check the input and return without calling AWS (the workflow validates the whole plan
+    /// this way before the first job starts).
+    #[serde(default)]
+    pub validate_only: bool,
+}
+
+/// What a start handler returns: the job it started (or found), or, for `validateOnly`, the
+/// confirmation that the input is valid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum StartOutput {
+    Job(JobRef),
+    Validated(Validated),
+}
+
+impl StartOutput {
+    /// The job reference, unless this was a `validateOnly` call.
+    pub fn into_job(self) -> Option<JobRef> {
+        match self {
+            StartOutput::Job(job) => Some(job),
+            StartOutput::Validated(_) => None,
+        }
+    }
+}
+
+/// The answer to a `validateOnly` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validated {
+    /// Always true: invalid input is an `InvalidInput` error.
+    pub valid: bool,
+    /// How many servers, instances or restores the call would start.
+    pub items: usize,
 }
 
 /// What a start handler returns and `check-status` takes: enough to find and judge the job.
@@ -172,6 +213,8 @@ pub struct StatusReport {
     pub state: JobState,
     /// One line a person can read: what happened, and why when it failed.
     pub summary: String,
+    /// Seconds since AWS created the job; the workflow gives up on a job past its limit.
+    pub elapsed_seconds: u64,
     #[serde(flatten)]
     pub detail: StatusDetail,
 }

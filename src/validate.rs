@@ -308,6 +308,7 @@ mod tests {
             source_servers: servers,
             tags: Tags::new(),
             idempotency_key: "exec#w0#b0".into(),
+            validate_only: false,
         }
     }
 
@@ -439,6 +440,7 @@ mod tests {
             recovered_servers: servers,
             tags: Tags::new(),
             idempotency_key: "exec#failback".into(),
+            validate_only: false,
         }
     }
 
@@ -525,6 +527,7 @@ mod tests {
             resource_type: Some("EFS".into()),
             copy_source_tags_to_restored_resource: None,
             idempotency_key: "exec#restore-0".into(),
+            validate_only: false,
         }
     }
 

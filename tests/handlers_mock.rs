@@ -169,7 +169,7 @@ async fn retried_start_returns_the_existing_job_without_a_second_start_recovery(
         0,
         "a second StartRecovery would launch the servers twice"
     );
-    match out {
+    match out.into_job().unwrap() {
         JobRef::DrsJob(j) => {
             assert!(j.reused);
             assert_eq!(j.job_id, JOB);
@@ -398,7 +398,7 @@ async fn start_restore_sends_the_same_token_on_every_retry() {
         .unwrap();
 
     assert_eq!(first, second);
-    let JobRef::RestoreJob(r) = first else {
+    let Some(JobRef::RestoreJob(r)) = first.into_job() else {
         panic!()
     };
     assert_eq!(r.restore_job_id.len(), "token:".len() + 32);
@@ -586,4 +586,29 @@ async fn check_status_reports_restores() {
             assert!(report.summary.contains(arn), "{}", report.summary);
         }
     }
+}
+
+#[tokio::test]
+async fn validate_only_checks_the_input_and_calls_nothing() {
+    let lookup = no_jobs();
+    let start = mock!(aws_sdk_drs::Client::start_recovery)
+        .then_output(|| StartRecoveryOutput::builder().build());
+    let client = drs(&[&lookup, &start]);
+    let mut payload = recovery_payload();
+    payload["validateOnly"] = json!(true);
+
+    let out = start_recovery::handle(&client, &Config::default(), event(payload.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(out).unwrap(),
+        json!({"valid": true, "items": 2})
+    );
+
+    payload["sourceServers"][0]["sourceServerID"] = json!("s-bad");
+    let err = start_recovery::handle(&client, &Config::default(), event(payload))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "InvalidInput");
+    assert_eq!(lookup.num_calls() + start.num_calls(), 0);
 }

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 
 const S1: &str = "s-0a1b2c3d4e5f60001";
 const S2: &str = "s-0a1b2c3d4e5f60002";
-const EFS_RP: &str = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45";
+const EFS_RP: &str =
+    "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45";
 
 struct Env {
     sim: Running,
@@ -31,7 +32,9 @@ async fn env(faults: Faults) -> Env {
     let mut seed = Seed::default_seed();
     seed.timing.time_scale = 0.02;
     seed.faults = faults;
-    let sim = dr_sim::spawn(seed, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.unwrap();
+    let sim = dr_sim::spawn(seed, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap();
     let retry = RetryConfig::standard().with_initial_backoff(Duration::from_millis(5));
     let drs = aws_sdk_drs::Client::from_conf(
         aws_sdk_drs::Config::builder()
@@ -51,7 +54,11 @@ async fn env(faults: Faults) -> Env {
             .retry_config(retry)
             .build(),
     );
-    Env { sim, clients: Clients { drs, backup }, config: Config::default() }
+    Env {
+        sim,
+        clients: Clients { drs, backup },
+        config: Config::default(),
+    }
 }
 
 fn event(payload: Value) -> LambdaEvent<Value> {
@@ -59,19 +66,29 @@ fn event(payload: Value) -> LambdaEvent<Value> {
 }
 
 impl Env {
-    async fn recover(&self, servers: &[&str], is_drill: bool, key: &str) -> Result<JobRef, TaskError> {
+    async fn recover(
+        &self,
+        servers: &[&str],
+        is_drill: bool,
+        key: &str,
+    ) -> Result<JobRef, TaskError> {
         let payload = json!({
             "isDrill": is_drill,
             "sourceServers": servers.iter().map(|s| json!({"sourceServerID": s})).collect::<Vec<_>>(),
             "idempotencyKey": key,
         });
-        start_recovery::handle(&self.clients.drs, &self.config, event(payload)).await
+        start_recovery::handle(&self.clients.drs, &self.config, event(payload))
+            .await
+            .map(|o| o.into_job().expect("a job"))
     }
 
     /// Polls `check-status` as the state machine would, until the job is judged.
     async fn wait(&self, job: &JobRef) -> StatusReport {
         for _ in 0..200 {
-            let report = check_status::handle(&self.clients, event(serde_json::to_value(job).unwrap())).await.unwrap();
+            let report =
+                check_status::handle(&self.clients, event(serde_json::to_value(job).unwrap()))
+                    .await
+                    .unwrap();
             if report.state != JobState::InProgress {
                 return report;
             }
@@ -81,7 +98,14 @@ impl Env {
     }
 
     fn calls(&self, op: &str) -> u64 {
-        self.sim.store.lock().unwrap().calls.get(op).copied().unwrap_or(0)
+        self.sim
+            .store
+            .lock()
+            .unwrap()
+            .calls
+            .get(op)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn jobs_started(&self) -> usize {
@@ -113,7 +137,11 @@ async fn drill_succeeds_once_every_server_launched() {
 #[tokio::test]
 async fn a_failed_server_makes_the_job_failed_naming_it_and_why() {
     let faults = Faults {
-        fail_launch: [(S2.to_owned(), "InsufficientInstanceCapacity in eu-west-1a".to_owned())].into(),
+        fail_launch: [(
+            S2.to_owned(),
+            "InsufficientInstanceCapacity in eu-west-1a".to_owned(),
+        )]
+        .into(),
         ..Faults::default()
     };
     let env = env(faults).await;
@@ -123,7 +151,11 @@ async fn a_failed_server_makes_the_job_failed_naming_it_and_why() {
     let d = drs_detail(&report);
     assert_eq!(d.failed_server_ids, [S2]);
     assert!(report.summary.contains(S2), "{}", report.summary);
-    assert!(report.summary.contains("InsufficientInstanceCapacity"), "{}", report.summary);
+    assert!(
+        report.summary.contains("InsufficientInstanceCapacity"),
+        "{}",
+        report.summary
+    );
     assert!(env.calls("DescribeJobLogItems") >= 1);
 }
 
@@ -132,7 +164,9 @@ async fn a_retried_start_does_not_start_a_second_job() {
     let env = env(Faults::default()).await;
     let first = env.recover(&[S1], true, "run-3#w0#b0").await.unwrap();
     let second = env.recover(&[S1], true, "run-3#w0#b0").await.unwrap();
-    let (JobRef::DrsJob(a), JobRef::DrsJob(b)) = (&first, &second) else { panic!() };
+    let (JobRef::DrsJob(a), JobRef::DrsJob(b)) = (&first, &second) else {
+        panic!()
+    };
     assert_eq!(a.job_id, b.job_id);
     assert!(!a.reused && b.reused);
     assert_eq!(env.calls("StartRecovery"), 1);
@@ -142,16 +176,37 @@ async fn a_retried_start_does_not_start_a_second_job() {
 #[tokio::test]
 async fn throttled_lookups_are_retried_and_a_throttled_start_is_left_to_the_workflow() {
     let faults = Faults {
-        throttle: [("DescribeJobs".to_owned(), 2), ("StartRecovery".to_owned(), 1)].into(),
+        throttle: [
+            ("DescribeJobs".to_owned(), 2),
+            ("StartRecovery".to_owned(), 1),
+        ]
+        .into(),
         retry_after_seconds: Some(3),
         ..Faults::default()
     };
     let env = env(faults).await;
     let err = env.recover(&[S1], true, "run-4#w0#b0").await.unwrap_err();
     assert_eq!(err.name(), "Throttled");
-    assert!(matches!(err, TaskError::Throttled { retry_after_seconds: Some(3), .. }), "{err:?}");
-    assert_eq!(env.calls("DescribeJobs"), 3, "two throttled lookups, then one that answered");
-    assert_eq!(env.calls("StartRecovery"), 1, "the SDK must not resend StartRecovery");
+    assert!(
+        matches!(
+            err,
+            TaskError::Throttled {
+                retry_after_seconds: Some(3),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        env.calls("DescribeJobs"),
+        3,
+        "two throttled lookups, then one that answered"
+    );
+    assert_eq!(
+        env.calls("StartRecovery"),
+        1,
+        "the SDK must not resend StartRecovery"
+    );
 
     // The workflow's Retry runs the task again: now it starts exactly one job.
     env.recover(&[S1], true, "run-4#w0#b0").await.unwrap();
@@ -179,7 +234,10 @@ async fn more_servers_than_the_per_job_quota_is_quota_exceeded() {
 
 #[tokio::test]
 async fn a_500_on_describe_is_retried_by_the_sdk() {
-    let faults = Faults { internal_error: [("DescribeJobs".to_owned(), 1)].into(), ..Faults::default() };
+    let faults = Faults {
+        internal_error: [("DescribeJobs".to_owned(), 1)].into(),
+        ..Faults::default()
+    };
     let env = env(faults).await;
     env.recover(&[S1], true, "run-7#w0#b0").await.unwrap();
     assert_eq!(env.calls("DescribeJobs"), 2);
@@ -194,20 +252,32 @@ async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
     assert_eq!(recovered.state, JobState::Succeeded);
     let payload = json!({"recoveredServers": drs_detail(&recovered).servers, "idempotencyKey": "run-8#failback"});
 
-    let failback = start_failback::handle(&env.clients.drs, &env.config, event(payload.clone())).await.unwrap();
-    let again = start_failback::handle(&env.clients.drs, &env.config, event(payload)).await.unwrap();
+    let failback = start_failback::handle(&env.clients.drs, &env.config, event(payload.clone()))
+        .await
+        .unwrap()
+        .into_job()
+        .unwrap();
+    let again = start_failback::handle(&env.clients.drs, &env.config, event(payload))
+        .await
+        .unwrap()
+        .into_job()
+        .unwrap();
     let report = env.wait(&failback).await;
 
     assert_eq!(report.state, JobState::Succeeded, "{}", report.summary);
     assert_eq!(env.calls("StartFailbackLaunch"), 1);
-    let (JobRef::DrsJob(a), JobRef::DrsJob(b)) = (&failback, &again) else { panic!() };
+    let (JobRef::DrsJob(a), JobRef::DrsJob(b)) = (&failback, &again) else {
+        panic!()
+    };
     assert_eq!(a.job_id, b.job_id);
     assert_eq!(a.recovery_instance_ids.len(), 2);
 }
 
 async fn restore(env: &Env, rp: &str, key: &str) -> Result<JobRef, TaskError> {
     let payload = json!({"recoveryPointArn": rp, "metadata": {"newFileSystem": "true"}, "idempotencyKey": key});
-    start_restore::handle(&env.clients.backup, event(payload)).await
+    start_restore::handle(&env.clients.backup, event(payload))
+        .await
+        .map(|o| o.into_job().expect("a job"))
 }
 
 #[tokio::test]
@@ -217,8 +287,14 @@ async fn a_restore_completes_with_its_created_resource_and_a_retry_reuses_it() {
     assert_eq!(restore(&env, EFS_RP, "run-9#r0").await.unwrap(), job);
     let report = env.wait(&job).await;
     assert_eq!(report.state, JobState::Succeeded);
-    let StatusDetail::RestoreJob(d) = &report.detail else { panic!() };
-    assert!(d.created_resource_arn.as_deref().unwrap().starts_with("arn:aws:elasticfilesystem:"));
+    let StatusDetail::RestoreJob(d) = &report.detail else {
+        panic!()
+    };
+    assert!(d
+        .created_resource_arn
+        .as_deref()
+        .unwrap()
+        .starts_with("arn:aws:elasticfilesystem:"));
     assert_eq!(env.sim.store.lock().unwrap().restores.len(), 1);
 }
 
@@ -227,7 +303,10 @@ async fn a_failing_restore_reports_its_status_message() {
     let faults = Faults {
         restore_outcomes: [(
             EFS_RP.to_owned(),
-            RestoreOutcome { status: "FAILED".into(), status_message: "Access denied to KMS key".into() },
+            RestoreOutcome {
+                status: "FAILED".into(),
+                status_message: "Access denied to KMS key".into(),
+            },
         )]
         .into(),
         ..Faults::default()
@@ -236,12 +315,22 @@ async fn a_failing_restore_reports_its_status_message() {
     let job = restore(&env, EFS_RP, "run-10#r0").await.unwrap();
     let report = env.wait(&job).await;
     assert_eq!(report.state, JobState::Failed);
-    assert!(report.summary.contains("Access denied to KMS key"), "{}", report.summary);
+    assert!(
+        report.summary.contains("Access denied to KMS key"),
+        "{}",
+        report.summary
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_recovery_point_is_not_found() {
     let env = env(Faults::default()).await;
-    let err = restore(&env, "arn:aws:backup:eu-west-1:123456789012:recovery-point:nope", "run-11#r0").await.unwrap_err();
+    let err = restore(
+        &env,
+        "arn:aws:backup:eu-west-1:123456789012:recovery-point:nope",
+        "run-11#r0",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.name(), "NotFound");
 }

@@ -1,6 +1,10 @@
 //! `check-status`: judges a job started by any start handler and returns the state a `Choice`
 //! state routes on, with a compact summary.
 
+use std::time::SystemTime;
+
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use tracing::info;
@@ -32,9 +36,14 @@ pub async fn handle(
                 let reasons = drs::failure_reasons(&clients.drs, &asked.job_id).await?;
                 status::attach_reasons(&mut detail, &reasons);
             }
+            let created = observed
+                .created
+                .as_deref()
+                .and_then(|c| DateTime::from_str(c, Format::DateTime).ok());
             StatusReport {
                 state,
                 summary: status::drs_summary(state, &detail),
+                elapsed_seconds: elapsed_since(created.as_ref()),
                 detail: StatusDetail::DrsJob(detail),
             }
         }
@@ -54,6 +63,7 @@ pub async fn handle(
             StatusReport {
                 state,
                 summary: status::restore_summary(state, &detail),
+                elapsed_seconds: elapsed_since(out.creation_date()),
                 detail: StatusDetail::RestoreJob(detail),
             }
         }
@@ -62,7 +72,13 @@ pub async fn handle(
     Ok(report)
 }
 
-fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
-    t.fmt(aws_smithy_types::date_time::Format::DateTime)
+fn rfc3339(t: &DateTime) -> String {
+    t.fmt(Format::DateTime)
         .unwrap_or_else(|_| t.secs().to_string())
+}
+
+/// Whole seconds from `created` to now; 0 when AWS gave no creation time.
+fn elapsed_since(created: Option<&DateTime>) -> u64 {
+    let now = DateTime::from(SystemTime::now()).secs();
+    created.map_or(0, |c| u64::try_from(now - c.secs()).unwrap_or(0))
 }

@@ -9,7 +9,9 @@ use tracing::info;
 
 use crate::aws::drs;
 use crate::config::Config;
-use crate::contract::{self, DrsJobRef, DrsOperation, JobRef, StartFailbackInput};
+use crate::contract::{
+    self, DrsJobRef, DrsOperation, JobRef, StartFailbackInput, StartOutput, Validated,
+};
 use crate::error::TaskError;
 use crate::validate;
 
@@ -18,9 +20,15 @@ pub async fn handle(
     client: &Client,
     config: &Config,
     event: LambdaEvent<Value>,
-) -> Result<JobRef, TaskError> {
+) -> Result<StartOutput, TaskError> {
     let input: StartFailbackInput = contract::parse(event.payload)?;
     let ids = validate::start_failback(&input)?;
+    if input.validate_only {
+        return Ok(StartOutput::Validated(Validated {
+            valid: true,
+            items: ids.len(),
+        }));
+    }
 
     let (job, reused) =
         match drs::find_job_by_key(client, &input.idempotency_key, config.job_lookback).await? {
@@ -39,13 +47,13 @@ pub async fn handle(
         reused,
         "failback job"
     );
-    Ok(JobRef::DrsJob(DrsJobRef {
+    Ok(StartOutput::Job(JobRef::DrsJob(DrsJobRef {
         job_id: job.job_id().to_owned(),
         operation: DrsOperation::Failback,
         source_server_ids: Vec::new(),
         recovery_instance_ids: ids,
         reused,
-    }))
+    })))
 }
 
 /// A job found by idempotency key must be for the same servers; anything else means the key

@@ -8,7 +8,9 @@ use tracing::info;
 
 use crate::aws::drs;
 use crate::config::Config;
-use crate::contract::{self, DrsJobRef, DrsOperation, JobRef, StartRecoveryInput};
+use crate::contract::{
+    self, DrsJobRef, DrsOperation, JobRef, StartOutput, StartRecoveryInput, Validated,
+};
 use crate::error::TaskError;
 use crate::validate;
 
@@ -17,9 +19,15 @@ pub async fn handle(
     client: &Client,
     config: &Config,
     event: LambdaEvent<Value>,
-) -> Result<JobRef, TaskError> {
+) -> Result<StartOutput, TaskError> {
     let input: StartRecoveryInput = contract::parse(event.payload)?;
     validate::start_recovery(&input)?;
+    if input.validate_only {
+        return Ok(StartOutput::Validated(Validated {
+            valid: true,
+            items: input.source_servers.len(),
+        }));
+    }
     let asked: Vec<String> = input
         .source_servers
         .iter()
@@ -56,11 +64,11 @@ pub async fn handle(
         reused,
         "recovery job"
     );
-    Ok(JobRef::DrsJob(DrsJobRef {
+    Ok(StartOutput::Job(JobRef::DrsJob(DrsJobRef {
         job_id: job.job_id().to_owned(),
         operation,
         source_server_ids: asked,
         recovery_instance_ids: Vec::new(),
         reused,
-    }))
+    })))
 }

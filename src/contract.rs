@@ -239,9 +239,11 @@ pub struct DrsJobStatus {
     pub servers: Vec<ServerOutcome>,
     #[serde(rename = "failedServerIDs", default)]
     pub failed_server_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Null until AWS reports it; always present, since the workflows read it by path.
+    #[serde(default)]
     pub started_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Null until the job has ended.
+    #[serde(default)]
     pub ended_at: Option<String>,
 }
 
@@ -252,15 +254,17 @@ pub struct RestoreJobStatus {
     pub restore_job_id: String,
     /// The job's own status (`PENDING`, `RUNNING`, `COMPLETED`, `ABORTED`, `FAILED`).
     pub job_status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The fields below are null when AWS has not reported them; they are always present,
+    /// since the workflows read them by path.
+    #[serde(default)]
     pub percent_done: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub created_resource_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub status_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub started_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ended_at: Option<String>,
 }
 

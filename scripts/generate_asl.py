@@ -125,7 +125,7 @@ def with_defaults(extra_optional, select, next_state):
                 "tags.$": "$.input.tags",
                 "options.$": "States.JsonMerge($.defaults, $.input.options, false)",
                 "executionId.$": "$$.Execution.Id",
-                "startedAt.$": "$$.Execution.StartTime",
+                "startedAt.$": "$$.State.EnteredTime",
             },
             "Next": "Check options",
         },
@@ -165,16 +165,16 @@ def job_loop(kind, start_function, start_payload, describe, error):
             ok: {"Type": "Pass", "Parameters": {"state": "SUCCEEDED", **result}, "End": True},
             failed: {"Type": "Pass", "End": True, "Parameters": {
                 "state": "FAILED", "error": error, **result,
-                "cause.$": f"States.Format('{{}}: {{}}', $.where, {status}.summary)"}},
+                "cause.$": f"States.Format('{{}}: {{}}', $.scope, {status}.summary)"}},
             timed_out: {"Type": "Pass", "End": True, "Parameters": {
                 "state": "FAILED", "error": "TimedOut", **result,
-                "cause.$": f"States.Format('{{}}: gave up after {{}} s: {{}}', $.where, {status}.elapsedSeconds, {status}.summary)"}},
+                "cause.$": f"States.Format('{{}}: gave up after {{}} s: {{}}', $.scope, {status}.elapsedSeconds, {status}.summary)"}},
             not_started: {"Type": "Pass", "End": True, "Parameters": {
                 "state": "FAILED", "error.$": "$.error.Error",
-                "cause.$": f"States.Format('{{}}: the {kind.lower()} was not started: {{}}', $.where, $.error.Cause)"}},
+                "cause.$": f"States.Format('{{}}: the {kind.lower()} was not started: {{}}', $.scope, $.error.Cause)"}},
             not_checked: {"Type": "Pass", "End": True, "Parameters": {
                 "state": "FAILED", "error.$": "$.error.Error", "job.$": "$.started.value",
-                "cause.$": f"States.Format('{{}}: the {kind.lower()} could not be checked: {{}}', $.where, $.error.Cause)"}},
+                "cause.$": f"States.Format('{{}}: the {kind.lower()} could not be checked: {{}}', $.scope, $.error.Cause)"}},
         },
     }
 
@@ -199,7 +199,7 @@ def recovery_batches_map(items_path, selector_extra, where):
             "tags.$": "$.tags",
             "options.$": "$.options",
             "idempotencyKey.$": selector_extra["key"],
-            "where.$": where,
+            "scope.$": where,
         },
         "ItemProcessor": job_loop(
             "Recovery job", "start-recovery",
@@ -218,7 +218,7 @@ def restores_map(items_path, key, where):
             "restore.$": "$$.Map.Item.Value",
             "key": {"idempotencyKey.$": key},
             "options.$": "$.options",
-            "where.$": where,
+            "scope.$": where,
         },
         "ItemProcessor": job_loop(
             "Restore job", "start-restore",
@@ -251,16 +251,17 @@ def judge_and_finish(results_path, error, output):
     return {
         "Find failures": {
             "Type": "Pass",
-            "Parameters": {"failures.$": f"{results_path}[?(@.state == 'FAILED')]"},
+            "Comment": "Only failed results carry error and cause.",
+            "Parameters": {"causes.$": f"{results_path}[*].cause", "errors.$": f"{results_path}[*].error"},
             "ResultPath": "$.judged",
             "Next": "Any failures",
         },
         "Any failures": {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.judged.failures[0]", "IsPresent": True, "Next": f"{error}"}],
+            "Choices": [{"Variable": "$.judged.causes[0]", "IsPresent": True, "Next": error}],
             "Default": "Summarise",
         },
-        error: {"Type": "Fail", "ErrorPath": "$.judged.failures[0].error", "CausePath": "$.judged.failures[0].cause"},
+        error: {"Type": "Fail", "ErrorPath": "$.judged.errors[0]", "CausePath": "$.judged.causes[0]"},
         "Summarise": {"Type": "Pass", "Parameters": {**output, "endedAt.$": "$$.State.EnteredTime"}, "End": True},
     }
 
@@ -327,6 +328,14 @@ def recovery_plan():
             "Invalid wave": {"Type": "Fail", "Error": "InvalidInput", "CausePath": "$.cause"},
         },
     }
+    wave_result = {
+        "name.$": "$.wave.name",
+        "startedAt.$": "$.run.startedAt",
+        "endedAt.$": "$$.State.EnteredTime",
+        "failures.$": "$.failureCount.count",
+        "jobs.$": "$.results.jobs",
+        "restores.$": "$.results.restores",
+    }
     run_wave = {
         "StartAt": "Start wave",
         "States": {
@@ -334,7 +343,7 @@ def recovery_plan():
                 "Type": "Pass",
                 "Parameters": {
                     "batches.$": "States.ArrayPartition($.wave.sourceServers, $.options.batchSize)",
-                    "where.$": wave_where,
+                    "scope.$": wave_where,
                     "startedAt.$": "$$.State.EnteredTime",
                 },
                 "ResultPath": "$.run",
@@ -347,12 +356,12 @@ def recovery_plan():
                         **recovery_batches_map(
                             "$.run.batches",
                             {"key": "States.Format('{}#w{}#b{}', $.executionId, $.waveIndex, $$.Map.Item.Index)"},
-                            "States.Format('{}, batch {}', $.run.where, $$.Map.Item.Index)"),
+                            "States.Format('{}, batch {}', $.run.scope, $$.Map.Item.Index)"),
                         "End": True}}},
                     {"StartAt": "Restore jobs", "States": {"Restore jobs": {
                         **restores_map("$.wave.restores",
                                        "States.Format('{}#w{}#r{}', $.executionId, $.waveIndex, $$.Map.Item.Index)",
-                                       "States.Format('{}, restore {}', $.run.where, $$.Map.Item.Index)"),
+                                       "States.Format('{}, restore {}', $.run.scope, $$.Map.Item.Index)"),
                         "End": True}}},
                 ],
                 "ResultSelector": {"jobs.$": "$[0]", "restores.$": "$[1]"},
@@ -361,41 +370,38 @@ def recovery_plan():
             },
             "Find wave failures": {
                 "Type": "Pass",
+                "Comment": "Only failed results carry error and cause.",
                 "Parameters": {
-                    "jobs.$": "$.results.jobs[?(@.state == 'FAILED')]",
-                    "restores.$": "$.results.restores[?(@.state == 'FAILED')]",
+                    "jobCauses.$": "$.results.jobs[*].cause",
+                    "jobErrors.$": "$.results.jobs[*].error",
+                    "restoreCauses.$": "$.results.restores[*].cause",
+                    "restoreErrors.$": "$.results.restores[*].error",
                 },
                 "ResultPath": "$.judged",
                 "Next": "Count wave failures",
             },
             "Count wave failures": {
                 "Type": "Pass",
-                "Parameters": {"count.$": "States.MathAdd(States.ArrayLength($.judged.jobs), States.ArrayLength($.judged.restores))"},
+                "Parameters": {"count.$": "States.MathAdd(States.ArrayLength($.judged.jobCauses), States.ArrayLength($.judged.restoreCauses))"},
                 "ResultPath": "$.failureCount",
                 "Next": "Did the wave fail",
             },
             "Did the wave fail": {
                 "Type": "Choice",
                 "Choices": [
-                    {"Variable": "$.options.continueOnWaveFailure", "BooleanEquals": True, "Next": "Wave result"},
-                    {"Variable": "$.judged.jobs[0]", "IsPresent": True, "Next": "Wave job failed"},
-                    {"Variable": "$.judged.restores[0]", "IsPresent": True, "Next": "Wave restore failed"},
+                    {"Variable": "$.failureCount.count", "NumericEquals": 0, "Next": "Wave result"},
+                    {"Variable": "$.options.continueOnWaveFailure", "BooleanEquals": True, "Next": "Wave result with failures"},
+                    {"Variable": "$.judged.jobCauses[0]", "IsPresent": True, "Next": "Wave job failed"},
                 ],
-                "Default": "Wave result",
+                "Default": "Wave restore failed",
             },
-            "Wave job failed": {"Type": "Fail", "ErrorPath": "$.judged.jobs[0].error", "CausePath": "$.judged.jobs[0].cause"},
-            "Wave restore failed": {"Type": "Fail", "ErrorPath": "$.judged.restores[0].error",
-                                    "CausePath": "$.judged.restores[0].cause"},
-            "Wave result": {
+            "Wave job failed": {"Type": "Fail", "ErrorPath": "$.judged.jobErrors[0]", "CausePath": "$.judged.jobCauses[0]"},
+            "Wave restore failed": {"Type": "Fail", "ErrorPath": "$.judged.restoreErrors[0]",
+                                    "CausePath": "$.judged.restoreCauses[0]"},
+            "Wave result": {"Type": "Pass", "Parameters": wave_result, "End": True},
+            "Wave result with failures": {
                 "Type": "Pass",
-                "Parameters": {
-                    "name.$": "$.wave.name",
-                    "startedAt.$": "$.run.startedAt",
-                    "endedAt.$": "$$.State.EnteredTime",
-                    "failures.$": "$.failureCount.count",
-                    "jobs.$": "$.results.jobs",
-                    "restores.$": "$.results.restores",
-                },
+                "Parameters": {**wave_result, "failedWave.$": "$.wave.name"},
                 "End": True,
             },
         },
@@ -455,7 +461,8 @@ def recovery_plan():
         },
         "Find failed waves": {
             "Type": "Pass",
-            "Parameters": {"names.$": "$.waveResults[?(@.failures > 0)].name"},
+            "Comment": "Only waves that failed (and were continued past) carry failedWave.",
+            "Parameters": {"names.$": "$.waveResults[*].failedWave"},
             "ResultPath": "$.judged",
             "Next": "Did any wave fail",
         },
@@ -548,7 +555,7 @@ def failback():
                 "tags.$": "$.tags",
                 "options.$": "$.options",
                 "idempotencyKey.$": "States.Format('{}#failback#b{}', $.executionId, $$.Map.Item.Index)",
-                "where.$": "States.Format('failback batch {}', $$.Map.Item.Index)",
+                "scope.$": "States.Format('failback batch {}', $$.Map.Item.Index)",
             },
             "ItemProcessor": job_loop(
                 "Failback job", "start-failback",

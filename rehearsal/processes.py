@@ -1,0 +1,136 @@
+"""The two processes a rehearsal needs: the local endpoint and the handlers."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDLERS = ["start-recovery", "start-failback", "start-restore", "check-status"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log_dir():
+    """Logs go outside the tree: cargo lambda watch rebuilds when a file in it changes."""
+    path = Path(os.environ.get("DR_REHEARSAL_LOGS", Path(tempfile.gettempdir()) / "dr-rehearsal"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Sim:
+    """dr-sim as a process, with its control endpoint."""
+
+    def __init__(self, time_scale, seed=None):
+        binary = os.environ.get("DR_SIM_BIN", str(ROOT / "target" / "debug" / "dr-sim"))
+        args = [binary, "--port", "0", "--time-scale", str(time_scale)]
+        if seed:
+            args += ["--seed", str(seed)]
+        self.log = open(log_dir() / "dr-sim.log", "w")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", line)
+        if not match:
+            raise RuntimeError(f"dr-sim did not start: {line!r}")
+        self.url = match.group(0)
+
+    def _call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def faults(self, **faults):
+        return self._call("POST", "/_sim/faults", faults)
+
+    def reset(self):
+        return self._call("POST", "/_sim/reset", {})
+
+    def state(self):
+        return self._call("GET", "/_sim/state")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+class Handlers:
+    """The four handlers under `cargo lambda watch`, pointed at the local endpoint."""
+
+    def __init__(self, endpoint_url):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.update({
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "AKIDLOCALREHEARSAL",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "RUST_LOG": env.get("RUST_LOG", "info"),
+        })
+        self.log = open(log_dir() / "cargo-lambda-watch.log", "w")
+        self.proc = subprocess.Popen(
+            ["cargo", "lambda", "watch", "--ignore-changes", "--quiet",
+             "--invoke-address", "127.0.0.1", "--invoke-port", str(self.port),
+             "--concurrency", "10",
+             "--env-var", f"AWS_ENDPOINT_URL={endpoint_url}",
+             "--env-var", "AWS_REGION=eu-west-1",
+             "--env-var", "AWS_ACCESS_KEY_ID=AKIDLOCALREHEARSAL",
+             "--env-var", "AWS_SECRET_ACCESS_KEY=local",
+             "--env-var", "AWS_EC2_METADATA_DISABLED=true"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout=600):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cargo lambda watch exited; see {self.log.name}")
+            try:
+                # An empty payload is rejected as InvalidInput before any AWS call: this only
+                # waits until each handler is built and answering.
+                for name in HANDLERS:
+                    self.invoke(name, {})
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        raise RuntimeError(f"cargo lambda watch did not answer; see {self.log.name}")
+
+    def invoke(self, name, payload):
+        """POST to the Lambda Invoke API. Returns (body, errored): cargo lambda watch answers a
+        function error with HTTP 500 and {errorType, errorMessage}."""
+        req = urllib.request.Request(
+            f"{self.url}/2015-03-31/functions/{name}/invocations",
+            data=json.dumps(payload).encode(), method="POST",
+            headers={"content-type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=300) as resp:
+                return resp.read().decode(), False
+        except urllib.error.HTTPError as err:
+            body = err.read().decode()
+            if err.code == 500 and body.startswith("{"):
+                return body, True
+            raise
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()

@@ -505,23 +505,30 @@ def failback():
         "Find instances": {
             "Type": "Choice",
             "Choices": [
-                {"Variable": "$.recoveryInstanceIDs[0]", "IsPresent": True, "Next": "Add optional fields"},
+                {"Variable": "$.recoveryInstanceIDs[0]", "IsPresent": True, "Next": "Take the given instances"},
                 {"And": [{"Variable": "$.isDrill", "IsPresent": True}, {"Variable": "$.isDrill", "BooleanEquals": True}],
                  "Next": "Drill cannot fail back"},
                 {"Variable": "$.waves[0]", "IsPresent": True, "Next": "Take instances from the recovery run"},
             ],
             "Default": "No instances",
         },
+        "Take the given instances": {
+            "Type": "Pass",
+            "Parameters": {"ids.$": "$.recoveryInstanceIDs"},
+            "ResultPath": "$.instances",
+            "Next": "Add optional fields",
+        },
         "Take instances from the recovery run": {
             "Type": "Pass",
             "Parameters": {
-                "recoveryInstanceIDs.$": "$.waves[*].jobs[*].servers[?(@.launchStatus == 'LAUNCHED')].recoveryInstanceID",
+                "ids.$": "$.waves[*].jobs[*].servers[?(@.launchStatus == 'LAUNCHED')].recoveryInstanceID",
             },
+            "ResultPath": "$.instances",
             "Next": "Any instances launched",
         },
         "Any instances launched": {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.recoveryInstanceIDs[0]", "IsPresent": True, "Next": "Add optional fields"}],
+            "Choices": [{"Variable": "$.instances.ids[0]", "IsPresent": True, "Next": "Add optional fields"}],
             "Default": "No instances",
         },
         "Drill cannot fail back": {"Type": "Fail", "Error": "InvalidInput",
@@ -529,7 +536,7 @@ def failback():
         "No instances": {"Type": "Fail", "Error": "InvalidInput",
                          "Cause": "give recoveryInstanceIDs, or the output of a finished recovery run with at least one LAUNCHED server"},
         **with_defaults({}, {
-            "recoveryInstanceIDs.$": "$.input.recoveryInstanceIDs",
+            "recoveryInstanceIDs.$": "$.input.instances.ids",
         }, "Split instances"),
         "Split instances": {
             "Type": "Pass",

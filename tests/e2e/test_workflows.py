@@ -1,0 +1,116 @@
+"""The workflows end to end, through the rehearsal harness: the definitions from statemachine/
+on moto's Step Functions, the real handlers under cargo lambda watch, the local endpoint. Each
+test checks the execution's result and what the endpoint saw."""
+
+from conftest import plan
+
+
+def test_two_wave_drill_batches_servers_and_runs_waves_in_order(run):
+    r = run("recovery-plan", plan("two-wave-batched-drill.json"))
+    assert r.status == "SUCCEEDED", r.cause
+    # 7 servers in batches of 3, then 3 servers: one DRS job per batch.
+    assert [len(r.wave_jobs(0)), len(r.wave_jobs(1))] == [3, 1]
+    assert sorted(len(j["servers"]) for j in r.wave_jobs(0)) == [1, 3, 3]
+    assert len(r.jobs()) == 4 and all(j["isDrill"] for j in r.jobs())
+    wave1_launched = max(s["settlesMs"] for j in r.wave_jobs(0) for s in j["servers"])
+    assert min(j["createdMs"] for j in r.wave_jobs(1)) >= wave1_launched, "wave 2 started before wave 1 launched"
+    waves = r.output["waves"]
+    assert [w["name"] for w in waves] == ["backend", "frontend"]
+    servers = [s for w in waves for j in w["jobs"] for s in j["servers"]]
+    assert len(servers) == 10
+    assert all(s["launchStatus"] == "LAUNCHED" and s["recoveryInstanceID"].startswith("i-") for s in servers)
+    assert all(w["startedAt"] and w["endedAt"] for w in waves)
+    keys = {j["tags"]["dr-orchestrator:idempotency-key"] for j in r.jobs()}
+    assert len(keys) == 4, "every batch must carry its own idempotency key"
+
+
+def test_a_server_that_fails_to_launch_fails_the_run_and_stops_later_waves(run):
+    bad = "s-0a1b2c3d4e5f6000a"
+    r = run("recovery-plan", plan("real-recovery.json"),
+            faults={"failLaunch": {bad: "InsufficientInstanceCapacity: no m5.xlarge capacity in eu-west-1a"}})
+    assert r.status == "FAILED"
+    assert r.error == "RecoveryFailed"
+    assert bad in r.cause and "InsufficientInstanceCapacity" in r.cause and "wave 0 (data)" in r.cause
+    assert r.wave_jobs(1) == [], "wave 2 must never start"
+    assert len(r.wave_jobs(0)) == 1
+    failed = r.statuses[r.wave_jobs(0)[0]["jobID"]]
+    assert failed["failedServerIDs"] == [bad]
+
+
+def test_throttling_is_retried_with_exactly_one_job_per_batch(run):
+    p = plan("two-wave-batched-drill.json")
+    r = run("recovery-plan", p, faults={"throttle": {"StartRecovery": 2, "DescribeJobs": 4}, "retryAfterSeconds": 1})
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.sim["faulted"]["StartRecovery"] == 2 and r.sim["faulted"]["DescribeJobs"] == 4
+    assert len(r.jobs()) == 4, "a retried start must not start a second job"
+    assert r.sim["calls"]["StartRecovery"] == 4 + 2
+
+
+def test_an_invalid_plan_fails_before_anything_starts(run):
+    r = run("recovery-plan", plan("invalid-bad-server-in-wave-3.json"))
+    assert r.status == "FAILED"
+    assert r.error == "InvalidInput"
+    assert "wave 2 (web)" in r.cause and "sourceServers[1].sourceServerID" in r.cause, r.cause
+    assert r.sim["jobs"] == [] and r.sim["calls"] == {}, "validation must make no AWS call"
+
+
+def test_a_server_in_two_waves_and_a_missing_drill_flag_are_rejected(run):
+    r = run("recovery-plan", plan("invalid-server-in-two-waves.json"))
+    assert (r.status, r.error) == ("FAILED", "InvalidInput")
+    assert "more than once" in r.cause
+    r = run("recovery-plan", plan("invalid-missing-is-drill.json"))
+    assert (r.status, r.error) == ("FAILED", "InvalidInput")
+    assert "isDrill is required" in r.cause
+    assert r.sim["calls"] == {}
+
+
+def test_restores_succeed_and_a_failing_restore_fails_the_run_with_its_message(run):
+    p = plan("restores.json")
+    r = run("restore", p)
+    assert r.status == "SUCCEEDED", r.cause
+    assert [x["state"] for x in r.output["restores"]] == ["SUCCEEDED", "SUCCEEDED"]
+    assert all(x["createdResourceArn"].startswith("arn:aws:") for x in r.output["restores"])
+    assert len(r.sim["restoreJobs"]) == 2
+
+    ebs = p["restores"][1]["recoveryPointArn"]
+    r = run("restore", p, faults={"restoreOutcomes": {ebs: {"status": "FAILED", "statusMessage": "Volume quota exceeded in eu-west-1b"}}})
+    assert r.status == "FAILED"
+    assert r.error == "RestoreFailed"
+    assert "Volume quota exceeded in eu-west-1b" in r.cause and "restore 1" in r.cause
+
+
+def test_a_mixed_plan_restores_data_then_recovers_servers(run):
+    r = run("recovery-plan", plan("mixed-restore-then-recover.json"))
+    assert r.status == "SUCCEEDED", r.cause
+    restores_done = max(x["endsMs"] for x in r.sim["restoreJobs"])
+    assert len(r.sim["restoreJobs"]) == 2
+    assert len(r.jobs()) == 1 and r.jobs()[0]["createdMs"] >= restores_done
+    data, app = r.output["waves"]
+    assert [x["state"] for x in data["restores"]] == ["SUCCEEDED", "SUCCEEDED"] and data["jobs"] == []
+    assert app["jobs"][0]["state"] == "SUCCEEDED" and app["restores"] == []
+
+
+def test_failback_from_a_recovery_runs_output(run, stack):
+    sim, handlers = stack
+    recovered = run("recovery-plan", plan("real-recovery.json"))
+    assert recovered.status == "SUCCEEDED", recovered.cause
+    launched = sorted(s["recoveryInstanceID"] for w in recovered.output["waves"] for j in w["jobs"] for s in j["servers"])
+
+    # The endpoint keeps the recovered instances: fail back without resetting it.
+    from rehearsal.workflow import Engine
+    output = dict(recovered.output, options={"pollIntervalSeconds": 1, "batchSize": 4})
+    with Engine(handlers) as engine:
+        arn = engine.start("failback", output, "e2e-failback")
+        result = engine.wait(arn, timeout=600)
+    state = sim.state()
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    failbacks = [j for j in state["jobs"] if j["initiatedBy"] == "FAILBACK"]
+    assert len(failbacks) == 2, "7 instances in batches of 4"
+    assert sorted(s["recoveryInstanceID"] for j in failbacks for s in j["servers"]) == launched
+    assert state["calls"]["StartFailbackLaunch"] == 2
+
+
+def test_a_drill_run_is_not_failed_back(run):
+    r = run("failback", {"isDrill": True, "waves": [{"name": "x", "jobs": []}]})
+    assert (r.status, r.error) == ("FAILED", "InvalidInput")
+    assert r.sim["calls"] == {}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, the Rust tests, the state machine checks, the
+# boto3 conformance test of the local endpoint and the end-to-end workflow tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+say() { printf '\n==> %s\n' "$*"; }
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+say "cargo test"
+cargo test --workspace
+
+say "statemachine/ matches scripts/generate_asl.py"
+python3 scripts/generate_asl.py --check
+say "asl-validator"
+for definition in statemachine/*.asl.json; do
+  npx --no-install asl-validator --json-path "$definition"
+done
+
+say "pytest: boto3 conformance of the local endpoint, end-to-end workflows"
+python3 -m pytest -q tests/conformance tests/e2e

@@ -21,5 +21,8 @@ for definition in statemachine/*.asl.json; do
   npx --no-install asl-validator --json-path "$definition"
 done
 
-say "pytest: boto3 conformance of the local endpoint, end-to-end workflows"
-python3 -m pytest -q tests/conformance tests/e2e
+say "pytest: boto3 conformance of the local endpoint, template.yaml, end-to-end workflows"
+python3 -m pytest -q tests/conformance tests/template tests/e2e
+
+say "deployment: cfn-lint, sam validate --lint, sam build"
+bash scripts/check_deploy.sh

@@ -5,9 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,14 +24,3 @@ def sim_url():
     yield match.group(0)
     proc.terminate()
     proc.wait(timeout=10)
-
-
-def client(service, url):
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="eu-west-1",
-        aws_access_key_id="AKIDLOCAL",
-        aws_secret_access_key="local",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-    )

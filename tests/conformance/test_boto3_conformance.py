@@ -6,16 +6,28 @@ import json
 import re
 import time
 
+import boto3
 import botocore.session
 import pytest
-
-from conftest import client
+from botocore.config import Config
 
 S1 = "s-0a1b2c3d4e5f60001"
 S2 = "s-0a1b2c3d4e5f60002"
 S3 = "s-0a1b2c3d4e5f60003"
 EFS_RP = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
 EBS_RP = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0"
+
+
+def client(service, url):
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="eu-west-1",
+        aws_access_key_id="AKIDLOCAL",
+        aws_secret_access_key="local",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
 
 MODELS = {s: botocore.session.get_session().get_service_model(s) for s in ("drs", "backup")}
 

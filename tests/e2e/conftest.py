@@ -64,7 +64,3 @@ def run(stack):
             return Run(result, events, sim.state(), dict(engine.stats.invocations))
 
     return go
-
-
-def plan(name):
-    return json.loads((ROOT / "events" / "statemachine" / name).read_text())

@@ -2,7 +2,14 @@
 on moto's Step Functions, the real handlers under cargo lambda watch, the local endpoint. Each
 test checks the execution's result and what the endpoint saw."""
 
-from conftest import plan
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plan(name):
+    return json.loads((ROOT / "events" / "statemachine" / name).read_text())
 
 
 def test_two_wave_drill_batches_servers_and_runs_waves_in_order(run):

@@ -65,16 +65,14 @@ def print_summary(result, statuses, out=print):
         out("  last known state of every job:")
         for job_id, s in statuses.items():
             out(f"    {job_id}: {s['state']}: {s['summary']}")
-            for server in s.get("servers", []):
-                print_server(server, out, indent="      ")
+            print_servers(s, out, indent="      ")
 
 
 def print_jobs(jobs, restores, out):
     for job in jobs:
         if "jobID" in job:
             out(f"    job {job['jobID']}: {job['state']} ({job.get('startedAt')} -> {job.get('endedAt')})")
-            for server in job.get("servers", []):
-                print_server(server, out)
+            print_servers(job, out)
         else:
             out(f"    job not run: {job.get('error')}: {job.get('cause')}")
     for r in restores:
@@ -85,6 +83,8 @@ def print_jobs(jobs, restores, out):
             out(f"    restore not run: {r.get('error')}: {r.get('cause')}")
 
 
-def print_server(server, out, indent="      "):
-    where = server.get("recoveryInstanceID") or server.get("reason") or ""
-    out(f"{indent}{server['sourceServerID']}  {server['launchStatus']:<11} {where}")
+def print_servers(job, out, indent="      "):
+    for source, instance in sorted(job.get("launched", {}).items()):
+        out(f"{indent}{source}  LAUNCHED    {instance}")
+    for server in job.get("notLaunched", []):
+        out(f"{indent}{server['sourceServerID']}  {server['launchStatus']:<11} {server.get('reason') or ''}")

@@ -180,7 +180,8 @@ def job_loop(kind, start_function, start_payload, describe, error):
 
 
 def drs_result(status):
-    return {"jobID.$": f"{status}.jobID", "counts.$": f"{status}.counts", "servers.$": f"{status}.servers"}
+    return {"jobID.$": f"{status}.jobID", "counts.$": f"{status}.counts",
+            "launched.$": f"{status}.launched", "notLaunched.$": f"{status}.notLaunched"}
 
 
 def restore_result(status):
@@ -521,7 +522,7 @@ def failback():
         "Take instances from the recovery run": {
             "Type": "Pass",
             "Parameters": {
-                "ids.$": "$.waves[*].jobs[*].servers[?(@.launchStatus == 'LAUNCHED')].recoveryInstanceID",
+                "ids.$": "$.waves[*].jobs[*].launched.*",
             },
             "ResultPath": "$.instances",
             "Next": "Any instances launched",

@@ -40,15 +40,16 @@ pub struct SourceServerSpec {
     pub recovery_snapshot_id: Option<String>,
 }
 
-/// Input of `start-failback`: either explicit recovery instance IDs, or the servers of a
-/// finished recovery (as `check-status` reported them).
+/// Input of `start-failback`: either explicit recovery instance IDs, or the `launched` map of
+/// a finished recovery job (source server ID → recovery instance ID, as `check-status`
+/// reports it).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartFailbackInput {
     #[serde(rename = "recoveryInstanceIDs", default)]
     pub recovery_instance_ids: Option<Vec<String>>,
     #[serde(default)]
-    pub recovered_servers: Option<Vec<ServerOutcome>>,
+    pub launched: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub tags: Tags,
     pub idempotency_key: String,
@@ -236,7 +237,11 @@ pub struct DrsJobStatus {
     /// The job's own status (`PENDING`, `STARTED`, `COMPLETED`).
     pub job_status: String,
     pub counts: LaunchCounts,
-    pub servers: Vec<ServerOutcome>,
+    /// Source server ID → recovery instance ID of every server that launched: the compact
+    /// per-server record a 1,000-server plan can carry through its states.
+    pub launched: BTreeMap<String, String>,
+    /// Every server that has not launched (yet), with its status and, on failure, why.
+    pub not_launched: Vec<ServerOutcome>,
     #[serde(rename = "failedServerIDs", default)]
     pub failed_server_ids: Vec<String>,
     /// Null until AWS reports it; always present, since the workflows read it by path.

@@ -134,13 +134,23 @@ pub fn judge_drs(
         JobState::InProgress
     };
 
+    let (launched, not_launched): (Vec<_>, Vec<_>) = servers
+        .into_iter()
+        .partition(|s| s.launch_status == LaunchStatus::Launched);
     Ok((
         state,
         DrsJobStatus {
             job_id: job.job_id.clone(),
             job_status: job.status.clone(),
             counts,
-            servers,
+            launched: launched
+                .into_iter()
+                .map(|s| {
+                    let instance = s.recovery_instance_id.unwrap_or_default();
+                    (s.source_server_id, instance)
+                })
+                .collect(),
+            not_launched,
             failed_server_ids,
             started_at: job.created.clone(),
             ended_at: job.ended.clone(),
@@ -162,18 +172,16 @@ fn covers(s: &ServerOutcome, id: &str) -> bool {
 
 /// Adds the job log's reasons (by source server ID) to the servers that did not launch.
 pub fn attach_reasons(status: &mut DrsJobStatus, reasons: &BTreeMap<String, String>) {
-    for s in status.servers.iter_mut() {
-        if s.launch_status != LaunchStatus::Launched {
-            if let Some(reason) = reasons.get(&s.source_server_id) {
-                s.reason = Some(reason.clone());
-            }
+    for s in status.not_launched.iter_mut() {
+        if let Some(reason) = reasons.get(&s.source_server_id) {
+            s.reason = Some(reason.clone());
         }
     }
 }
 
 /// One line for a person: how many servers launched and, on failure, which did not and why.
 pub fn drs_summary(state: JobState, status: &DrsJobStatus) -> String {
-    let total = status.servers.len();
+    let total = status.launched.len() + status.not_launched.len();
     let c = &status.counts;
     let head = format!("job {} ({}):", status.job_id, status.job_status);
     match state {
@@ -184,7 +192,7 @@ pub fn drs_summary(state: JobState, status: &DrsJobStatus) -> String {
         ),
         JobState::Failed => {
             let failed: Vec<String> = status
-                .servers
+                .not_launched
                 .iter()
                 .filter(|s| status.failed_server_ids.contains(&s.source_server_id))
                 .map(|s| match &s.reason {
@@ -357,10 +365,13 @@ mod tests {
         .into();
         attach_reasons(&mut status, &reasons);
         assert_eq!(
-            status.servers[1].reason.as_deref(),
+            status.not_launched[0].reason.as_deref(),
             Some("LAUNCH_FAILED: InsufficientInstanceCapacity")
         );
-        assert_eq!(status.servers[0].reason, None);
+        assert_eq!(
+            status.launched,
+            [(sid(0), "i-0000000000000000".to_owned())].into()
+        );
         assert_eq!(
             drs_summary(state, &status),
             format!(

@@ -4,9 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::contract::{
-    JobRef, LaunchStatus, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags,
-};
+use crate::contract::{JobRef, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags};
 use crate::error::TaskError;
 use crate::idempotency::IDEMPOTENCY_TAG;
 
@@ -45,27 +43,20 @@ pub fn start_recovery(input: &StartRecoveryInput) -> Result<(), TaskError> {
 /// Validates a `start-failback` input and returns the recovery instance IDs to fail back.
 pub fn start_failback(input: &StartFailbackInput) -> Result<Vec<String>, TaskError> {
     idempotency_key(&input.idempotency_key)?;
-    let (field, ids) = match (&input.recovery_instance_ids, &input.recovered_servers) {
+    let (field, ids) = match (&input.recovery_instance_ids, &input.launched) {
         (Some(ids), None) => ("recoveryInstanceIDs", ids.clone()),
-        (None, Some(servers)) => (
-            "recoveredServers",
-            servers
-                .iter()
-                .filter(|s| s.launch_status == LaunchStatus::Launched)
-                .filter_map(|s| s.recovery_instance_id.clone())
-                .collect(),
-        ),
+        (None, Some(launched)) => ("launched", launched.values().cloned().collect()),
         _ => {
             return Err(TaskError::invalid(
                 "recoveryInstanceIDs",
-                "give exactly one of recoveryInstanceIDs or recoveredServers",
+                "give exactly one of recoveryInstanceIDs or launched",
             ))
         }
     };
-    if field == "recoveredServers" && ids.is_empty() {
+    if field == "launched" && ids.is_empty() {
         return Err(TaskError::invalid(
             field,
-            "no server in it was LAUNCHED with a recovery instance: nothing to fail back",
+            "no server in it launched: nothing to fail back",
         ));
     }
     count(field, ids.len())?;
@@ -296,7 +287,7 @@ fn quoted(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::{ServerOutcome, SourceServerSpec};
+    use crate::contract::SourceServerSpec;
 
     fn server(n: usize) -> String {
         format!("s-{n:017}")
@@ -431,13 +422,10 @@ mod tests {
         }
     }
 
-    fn failback(
-        ids: Option<Vec<String>>,
-        servers: Option<Vec<ServerOutcome>>,
-    ) -> StartFailbackInput {
+    fn failback(ids: Option<Vec<String>>, launched: Option<Tags>) -> StartFailbackInput {
         StartFailbackInput {
             recovery_instance_ids: ids,
-            recovered_servers: servers,
+            launched,
             tags: Tags::new(),
             idempotency_key: "exec#failback".into(),
             validate_only: false,
@@ -491,32 +479,28 @@ mod tests {
     #[test]
     fn failback_takes_exactly_one_source_of_instances() {
         let ids = Some(vec!["i-0123abcd".to_owned()]);
-        let servers = Some(vec![]);
-        for (i, s) in [(None, None), (ids, servers)] {
-            let err = start_failback(&failback(i, s)).unwrap_err();
+        let launched = Some(Tags::new());
+        for (i, l) in [(None, None), (ids, launched)] {
+            let err = start_failback(&failback(i, l)).unwrap_err();
             assert!(err.to_string().contains("exactly one of"), "{err}");
         }
     }
 
     #[test]
-    fn failback_from_a_recovery_takes_only_launched_instances() {
-        let outcome = |n: usize, status, instance: Option<&str>| ServerOutcome {
-            source_server_id: server(n),
-            recovery_instance_id: instance.map(str::to_owned),
-            launch_status: status,
-            reason: None,
-        };
-        let servers = vec![
-            outcome(0, LaunchStatus::Launched, Some("i-00000000000000a0")),
-            outcome(1, LaunchStatus::Failed, None),
-            outcome(2, LaunchStatus::Launched, Some("i-00000000000000a2")),
-        ];
-        let ids = start_failback(&failback(None, Some(servers))).unwrap();
+    fn failback_from_a_recovery_takes_its_launched_instances() {
+        let launched: Tags = [
+            (server(0), "i-00000000000000a0".to_owned()),
+            (server(2), "i-00000000000000a2".to_owned()),
+        ]
+        .into();
+        let ids = start_failback(&failback(None, Some(launched))).unwrap();
         assert_eq!(ids, ["i-00000000000000a0", "i-00000000000000a2"]);
 
-        let none_launched = vec![outcome(1, LaunchStatus::Failed, None)];
-        let err = start_failback(&failback(None, Some(none_launched))).unwrap_err();
-        assert!(err.to_string().contains("recoveredServers"), "{err}");
+        let err = start_failback(&failback(None, Some(Tags::new()))).unwrap_err();
+        assert_eq!(
+            err,
+            TaskError::invalid("launched", "no server in it launched: nothing to fail back")
+        );
     }
 
     fn restore() -> StartRestoreInput {

@@ -346,7 +346,7 @@ async fn throttled_describe_jobs_is_retried_by_the_sdk() {
 }
 
 #[tokio::test]
-async fn start_failback_takes_instances_from_a_recovery_report() {
+async fn start_failback_takes_the_launched_instances_of_a_recovery_report() {
     let lookup = no_jobs();
     let start = mock!(aws_sdk_drs::Client::start_failback_launch)
         .match_requests(|r| r.recovery_instance_ids() == ["i-00000000000000a1"])
@@ -357,10 +357,7 @@ async fn start_failback_takes_instances_from_a_recovery_report() {
         });
     let client = drs(&[&lookup, &start]);
     let payload = json!({
-        "recoveredServers": [
-            {"sourceServerID": S1, "recoveryInstanceID": "i-00000000000000a1", "launchStatus": "LAUNCHED"},
-            {"sourceServerID": S2, "launchStatus": "FAILED", "reason": "LAUNCH_FAILED"}
-        ],
+        "launched": {S1: "i-00000000000000a1"},
         "idempotencyKey": "run-1#failback"
     });
 
@@ -455,7 +452,7 @@ async fn check_status_reports_a_failed_server_with_its_job_log_reason() {
     assert_eq!(d.failed_server_ids, [S2]);
     assert_eq!(d.counts.launched, 1);
     assert_eq!(
-        d.servers[1].reason.as_deref(),
+        d.not_launched[0].reason.as_deref(),
         Some("LAUNCH_FAILED: InsufficientInstanceCapacity")
     );
     assert!(

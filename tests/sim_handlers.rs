@@ -128,7 +128,9 @@ async fn drill_succeeds_once_every_server_launched() {
     assert_eq!(report.state, JobState::Succeeded, "{}", report.summary);
     let d = drs_detail(&report);
     assert_eq!(d.counts.launched, 2);
-    assert!(d.servers.iter().all(|s| s.recovery_instance_id.is_some()));
+    assert_eq!(d.launched.len(), 2);
+    assert!(d.launched.values().all(|i| i.starts_with("i-")));
+    assert!(d.not_launched.is_empty());
     let store = env.sim.store.lock().unwrap();
     assert_eq!(store.jobs.len(), 1);
     assert!(store.jobs[0].is_drill);
@@ -250,7 +252,8 @@ async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
     let job = env.recover(&[S1, S2], false, "run-8#w0#b0").await.unwrap();
     let recovered = env.wait(&job).await;
     assert_eq!(recovered.state, JobState::Succeeded);
-    let payload = json!({"recoveredServers": drs_detail(&recovered).servers, "idempotencyKey": "run-8#failback"});
+    let payload =
+        json!({"launched": drs_detail(&recovered).launched, "idempotencyKey": "run-8#failback"});
 
     let failback = start_failback::handle(&env.clients.drs, &env.config, event(payload.clone()))
         .await

@@ -23,9 +23,9 @@ def test_two_wave_drill_batches_servers_and_runs_waves_in_order(run):
     assert min(j["createdMs"] for j in r.wave_jobs(1)) >= wave1_launched, "wave 2 started before wave 1 launched"
     waves = r.output["waves"]
     assert [w["name"] for w in waves] == ["backend", "frontend"]
-    servers = [s for w in waves for j in w["jobs"] for s in j["servers"]]
-    assert len(servers) == 10
-    assert all(s["launchStatus"] == "LAUNCHED" and s["recoveryInstanceID"].startswith("i-") for s in servers)
+    launched = {k: v for w in waves for j in w["jobs"] for k, v in j["launched"].items()}
+    assert len(launched) == 10 and all(i.startswith("i-") for i in launched.values())
+    assert all(j["notLaunched"] == [] for w in waves for j in w["jobs"])
     assert all(w["startedAt"] and w["endedAt"] for w in waves)
     keys = {j["tags"]["dr-orchestrator:idempotency-key"] for j in r.jobs()}
     assert len(keys) == 4, "every batch must carry its own idempotency key"
@@ -101,7 +101,7 @@ def test_failback_from_a_recovery_runs_output(run, stack):
     sim, handlers = stack
     recovered = run("recovery-plan", plan("real-recovery.json"))
     assert recovered.status == "SUCCEEDED", recovered.cause
-    launched = sorted(s["recoveryInstanceID"] for w in recovered.output["waves"] for j in w["jobs"] for s in j["servers"])
+    launched = sorted(i for w in recovered.output["waves"] for j in w["jobs"] for i in j["launched"].values())
 
     # The endpoint keeps the recovered instances: fail back without resetting it.
     from rehearsal.workflow import Engine

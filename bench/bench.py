@@ -1,0 +1,212 @@
+"""The benchmark: cold start, memory, size, handler cost and workflow cost of dr-orchestrator,
+side by side with the floor (a bare lambda_runtime function) and the peer (check-status in
+Python with boto3 under awslambdaric). Timings are compared as ratios within one run; nothing
+here asserts a time. Run it with bench/run.sh."""
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from rehearsal.processes import Handlers, Sim  # noqa: E402
+from rehearsal.workflow import Engine, cost  # noqa: E402
+from runtime_api import RuntimeApi, cold_start, function_env, warm_latencies  # noqa: E402
+
+RELEASE = ROOT / "target" / "release"
+HANDLERS = ["start-recovery", "start-failback", "start-restore", "check-status"]
+TAG = "dr-orchestrator:idempotency-key"
+EFS_RP = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
+NAMED = ["s-0a1b2c3d4e5f6%04x" % n for n in range(1, 17)]
+FLEET = ["s-fleet%012d" % n for n in range(1200)]
+
+
+def drs_client(url):
+    return boto3.client("drs", endpoint_url=url, region_name="eu-west-1",
+                        aws_access_key_id="AKIDLOCALBENCH", aws_secret_access_key="local")
+
+
+def wait_completed(drs, job_id):
+    for _ in range(600):
+        job = drs.describe_jobs(filters={"jobIDs": [job_id]})["items"][0]
+        if job["status"] == "COMPLETED":
+            return job
+        time.sleep(0.05)
+    raise TimeoutError(job_id)
+
+
+def fixtures(sim):
+    """Jobs in the local endpoint for every handler's representative event."""
+    drs = drs_client(sim.url)
+    drill = drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": s} for s in NAMED[:2]],
+                               tags={TAG: "bench#recovery"})["job"]
+    real = drs.start_recovery(isDrill=False, sourceServers=[{"sourceServerID": s} for s in NAMED[2:4]])["job"]
+    instances = [s["recoveryInstanceID"] for s in wait_completed(drs, real["jobID"])["participatingServers"]]
+    drs.start_failback_launch(recoveryInstanceIDs=instances, tags={TAG: "bench#failback"})
+    wait_completed(drs, drill["jobID"])
+    big = {}
+    for n, servers in ((100, FLEET[:100]), (200, FLEET[100:300])):
+        job = drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": s} for s in servers])["job"]
+        big[n] = wait_completed(drs, job["jobID"])["jobID"]
+    events = {
+        "start-recovery": {"isDrill": True, "sourceServers": [{"sourceServerID": s} for s in NAMED[:2]],
+                           "idempotencyKey": "bench#recovery"},
+        "start-failback": {"recoveryInstanceIDs": instances, "idempotencyKey": "bench#failback"},
+        "start-restore": {"recoveryPointArn": EFS_RP, "metadata": {"newFileSystem": "true"}, "idempotencyKey": "bench#restore"},
+        "check-status": {"kind": "DRS_JOB", "jobID": drill["jobID"], "operation": "DRILL", "sourceServerIDs": NAMED[:2]},
+    }
+    big_refs = {n: {"kind": "DRS_JOB", "jobID": j, "operation": "DRILL",
+                    "sourceServerIDs": FLEET[:100] if n == 100 else FLEET[100:300]} for n, j in big.items()}
+    return events, big_refs
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def measure_cold(api, name, argv, env, payload, runs, cwd=None):
+    nexts, responses, rss = [], [], []
+    for _ in range(runs):
+        to_next, to_response, peak, status, body = cold_start(api, argv, env, payload, cwd)
+        if status != "response":
+            raise RuntimeError(f"{name}: {status}: {body[:300]!r}")
+        nexts.append(to_next)
+        responses.append(to_response)
+        rss.append(peak)
+    return {"name": name, "runs": runs, "toNextMs": median(nexts), "toResponseMs": median(responses),
+            "peakRssKiB": max(rss)}
+
+
+def sizes():
+    out = {}
+    for name in HANDLERS + ["hello-floor"]:
+        binary = RELEASE / name
+        buf = BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(binary, "bootstrap")
+        out[name] = {"binaryBytes": binary.stat().st_size, "zipBytes": len(buf.getvalue())}
+    return out
+
+
+def plan(total, waves):
+    per = total // waves
+    return {"planName": f"bench {total}", "isDrill": True,
+            "waves": [{"name": f"wave-{w}", "sourceServers": [{"sourceServerID": s} for s in FLEET[w * per:(w + 1) * per]]}
+                      for w in range(waves)]}
+
+
+def workflow_costs(sim, handlers, sizes_waves, poll):
+    rows = []
+    for total, waves in sizes_waves:
+        sim.reset()
+        p = plan(total, waves)
+        p["options"] = {"pollIntervalSeconds": poll}
+        with Engine(handlers) as engine:
+            arn = engine.start("recovery-plan", p, f"bench-{total}")
+            result = engine.wait(arn, timeout=3600)
+            events = engine.history(arn)
+            invocations = sum(engine.stats.invocations.values())
+        state = sim.state()
+        last_done = max([max(s["settlesMs"] for s in j["servers"]) for j in state["jobs"]] or [0])
+        ended = result["stopDate"].timestamp() * 1000
+        c = cost(events)
+        rows.append({"servers": total, "waves": waves, "status": result["status"], "jobs": len(state["jobs"]),
+                     **c, "lambdaInvocations": invocations,
+                     "overheadSeconds": round((ended - last_done) / 1000, 1)})
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="a short run for CI: few repetitions, small plans")
+    ap.add_argument("--python", default=str(ROOT / ".tools" / "bench" / "bin" / "python"),
+                    help="the Python with awslambdaric and boto3 for the peer")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    args = ap.parse_args(argv)
+    cold_runs, warm_runs = (3, 20) if args.smoke else (21, 300)
+    plans = [(10, 1)] if args.smoke else [(10, 1), (100, 2), (1000, 4)]
+    poll = 1 if args.smoke else 30
+
+    seed = ROOT / "bench" / "seed.json"
+    sim = Sim(time_scale=0.02, seed=seed)
+    api = RuntimeApi()
+    results = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
+                           "cpus": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()},
+               "smoke": args.smoke}
+    try:
+        events, big = fixtures(sim)
+        env = function_env(api, "bench", {"AWS_ENDPOINT_URL": sim.url})
+        cold = [measure_cold(api, "hello-floor", [str(RELEASE / "hello-floor")], env, {"hello": "world"}, cold_runs)]
+        for name in HANDLERS:
+            cold.append(measure_cold(api, name, [str(RELEASE / name)], env, events[name], cold_runs))
+        peer_dir = ROOT / "bench" / "python_peer"
+        peer = [args.python, "-m", "awslambdaric", "check_status.handler"]
+        cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], cold_runs, cwd=peer_dir))
+        results["coldStart"] = cold
+        results["sizes"] = sizes()
+
+        warm = []
+        for n, ref in big.items():
+            for name, cmd, cwd in (("check-status", [str(RELEASE / "check-status")], None),
+                                   ("check-status (Python, boto3)", peer, peer_dir)):
+                lat, rss = warm_latencies(api, cmd, env, [ref] * warm_runs, cwd)
+                warm.append({"name": name, "servers": n, "invocations": warm_runs, "p50Ms": round(percentile(lat, 50), 2),
+                             "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
+        results["handlerCost"] = warm
+
+        handlers = Handlers(sim.url)
+        try:
+            results["workflow"] = workflow_costs(sim, handlers, plans, poll)
+            results["workflow_poll_seconds"] = poll
+        finally:
+            handlers.stop()
+    finally:
+        api.stop()
+        sim.stop()
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(report(results))
+
+
+def report(r):
+    lines = [f"Machine: {r['machine']['platform']}, {r['machine']['cpus']} CPUs" + (" (smoke run)" if r["smoke"] else ""), ""]
+    floor = next(c for c in r["coldStart"] if c["name"] == "hello-floor")
+    peer = next(c for c in r["coldStart"] if "Python" in c["name"])
+    lines += ["| function | cold start to first `next` (ms, median) | to first response (ms, median) | × floor | Python peer ÷ this | peak RSS (MB) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for c in r["coldStart"]:
+        lines.append(f"| {c['name']} | {c['toNextMs']:.1f} | {c['toResponseMs']:.1f} | {c['toResponseMs'] / floor['toResponseMs']:.2f} "
+                     f"| {peer['toResponseMs'] / c['toResponseMs']:.1f} | {c['peakRssKiB'] / 1024:.1f} |")
+    lines += ["", "| binary | stripped size (MB) | zip (MB) |", "| --- | ---: | ---: |"]
+    for name, s in r["sizes"].items():
+        lines.append(f"| {name} | {s['binaryBytes'] / 1e6:.2f} | {s['zipBytes'] / 1e6:.2f} |")
+    lines += ["", "| handler | servers in the job | invocations | p50 (ms) | p99 (ms) | peak RSS (MB) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for w in r["handlerCost"]:
+        lines.append(f"| {w['name']} | {w['servers']} | {w['invocations']} | {w['p50Ms']} | {w['p99Ms']} | {w['peakRssKiB'] / 1024:.1f} |")
+    lines += ["", f"Workflow cost (recovery plan, poll interval {r['workflow_poll_seconds']} s):", "",
+              "| servers | waves | DRS jobs | result | state transitions | history events | largest payload (KiB) | Lambda invocations | overhead after last launch (s) |",
+              "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for w in r["workflow"]:
+        lines.append(f"| {w['servers']} | {w['waves']} | {w['jobs']} | {w['status']} | {w['stateTransitions']} | {w['historyEvents']} "
+                     f"| {w['largestPayloadBytes'] / 1024:.1f} | {w['lambdaInvocations']} | {w['overheadSeconds']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -95,7 +95,7 @@ class Handlers:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout=600):
+    def _wait_ready(self, timeout=1800):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

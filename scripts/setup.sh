@@ -25,4 +25,7 @@ if [ ! -d node_modules/asl-validator ]; then
 fi
 
 say "building the handlers and the local endpoint"
-cargo build --workspace --bins --quiet
+# Exactly what `cargo lambda watch` builds (`cargo run --bin <handler>` of this package), so
+# that the rehearsal does not compile the handlers a second time with other unified features.
+cargo build --quiet -p dr-orchestrator --bins
+cargo build --quiet -p dr-sim

@@ -24,5 +24,8 @@ done
 say "pytest: boto3 conformance of the local endpoint, template.yaml, end-to-end workflows"
 python3 -m pytest -q tests/conformance tests/template tests/e2e
 
+say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
+bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"
+
 say "deployment: cfn-lint, sam validate --lint, sam build"
 bash scripts/check_deploy.sh

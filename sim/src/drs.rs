@@ -28,6 +28,13 @@ fn body(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+fn filters(req: &Map<String, Value>) -> Map<String, Value> {
+    req.get("filters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
@@ -262,11 +269,7 @@ pub async fn describe_jobs(State(shared): State<Shared>, bytes: Bytes) -> Answer
     store.begin("DescribeJobs", Service::Drs)?;
     let req = body(&bytes)?;
     let now = now_ms();
-    let filters = req
-        .get("filters")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let filters = filters(&req);
     let ids = strings(filters.get("jobIDs"));
     let date = |name: &str| -> Result<Option<i64>, ApiError> {
         match filters.get(name).and_then(Value::as_str) {
@@ -355,11 +358,7 @@ pub async fn describe_source_servers(State(shared): State<Shared>, bytes: Bytes)
     store.begin("DescribeSourceServers", Service::Drs)?;
     let req = body(&bytes)?;
     let now = now_ms();
-    let filters = req
-        .get("filters")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let filters = filters(&req);
     let ids = strings(filters.get("sourceServerIDs"));
     let instances = store.recovery_instances(now);
     let items: Vec<Value> = store
@@ -407,11 +406,7 @@ pub async fn describe_recovery_instances(State(shared): State<Shared>, bytes: By
     store.begin("DescribeRecoveryInstances", Service::Drs)?;
     let req = body(&bytes)?;
     let now = now_ms();
-    let filters = req
-        .get("filters")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let filters = filters(&req);
     let ids = strings(filters.get("recoveryInstanceIDs"));
     let sources = strings(filters.get("sourceServerIDs"));
     let items: Vec<Value> = store

@@ -76,15 +76,11 @@ pub async fn start_recovery(
     let out = request
         .set_tags(Some(job_tags(tags, key)))
         .customize()
-        .config_override(
-            aws_sdk_drs::config::Builder::default().retry_config(RetryConfig::disabled()),
-        )
+        .config_override(without_sdk_retries())
         .send()
         .await
         .map_err(|e| classify("StartRecovery", e))?;
-    out.job.ok_or_else(|| TaskError::Unexpected {
-        message: "StartRecovery answered without a job".into(),
-    })
+    job_of("StartRecovery", out.job)
 }
 
 /// Calls `StartFailbackLaunch` once, tagging the job with the idempotency key.
@@ -99,15 +95,11 @@ pub async fn start_failback(
         .set_recovery_instance_ids(Some(recovery_instance_ids.to_vec()))
         .set_tags(Some(job_tags(tags, key)))
         .customize()
-        .config_override(
-            aws_sdk_drs::config::Builder::default().retry_config(RetryConfig::disabled()),
-        )
+        .config_override(without_sdk_retries())
         .send()
         .await
         .map_err(|e| classify("StartFailbackLaunch", e))?;
-    out.job.ok_or_else(|| TaskError::Unexpected {
-        message: "StartFailbackLaunch answered without a job".into(),
-    })
+    job_of("StartFailbackLaunch", out.job)
 }
 
 /// Reads one job with `DescribeJobs`.
@@ -189,6 +181,17 @@ pub fn observe(job: &Job) -> ObservedJob {
         created: job.creation_date_time().map(str::to_owned),
         ended: job.end_date_time().map(str::to_owned),
     }
+}
+
+/// Start calls are sent once: a resend after a lost answer could launch the servers twice.
+fn without_sdk_retries() -> aws_sdk_drs::config::Builder {
+    aws_sdk_drs::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+fn job_of(operation: &str, job: Option<Job>) -> Result<Job, TaskError> {
+    job.ok_or_else(|| TaskError::Unexpected {
+        message: format!("{operation} answered without a job"),
+    })
 }
 
 fn job_tags(tags: &Tags, key: &str) -> std::collections::HashMap<String, String> {

@@ -19,7 +19,7 @@ echo "==> sam validate --lint"
 
 echo "==> sam build (arm64)"
 if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu \
-   || rustup target add aarch64-unknown-linux-gnu; then
+   || timeout 300 rustup target add aarch64-unknown-linux-gnu; then
   # sam runs cargo lambda, which cross-compiles with zig (from the cargo-lambda wheel).
   PATH="$PWD/$SAM_VENV/bin:$PATH" sam build --region eu-west-1
   ls -l .aws-sam/build/*/bootstrap

@@ -11,10 +11,29 @@ use crate::seed::Faults;
 use crate::wire::ok;
 use crate::Shared;
 
-/// `POST /_sim/faults`: merges the given faults into the current ones.
+/// `POST /_sim/faults`: merges the given faults into the current ones. A `replication` entry
+/// for an unknown source server or with a state outside the model's `DataReplicationState`,
+/// or a negative `hideNewJobsSeconds`, is refused with a 400 and changes nothing.
 pub async fn add_faults(State(shared): State<Shared>, Json(add): Json<Faults>) -> Response {
     let mut store = shared.lock().expect("store lock");
+    let unknown = add
+        .replication
+        .keys()
+        .find(|id| !store.servers.contains_key(*id));
+    if let Some(problem) = add
+        .validate()
+        .err()
+        .or_else(|| unknown.map(|id| format!("replication: no source server {id}")))
+    {
+        return ok(400, json!({"error": problem}));
+    }
     let f = &mut store.faults;
+    for (id, r) in add.replication {
+        f.replication.entry(id).or_default().merge(r);
+    }
+    if add.hide_new_jobs_seconds.is_some() {
+        f.hide_new_jobs_seconds = add.hide_new_jobs_seconds;
+    }
     f.fail_launch.extend(add.fail_launch);
     f.throttle.extend(add.throttle);
     f.internal_error.extend(add.internal_error);
@@ -31,7 +50,8 @@ pub async fn reset(State(shared): State<Shared>) -> Response {
     ok(200, json!({"reset": true}))
 }
 
-/// `GET /_sim/state`: calls per operation, and every job and restore with its timeline.
+/// `GET /_sim/state`: calls per operation, every job and restore with its timeline, the current
+/// faults, and each overridden server's replication (`{"state", "lagSeconds"}` in effect).
 pub async fn state(State(shared): State<Shared>) -> Response {
     let store = shared.lock().expect("store lock");
     let now = now_ms();
@@ -46,6 +66,8 @@ pub async fn state(State(shared): State<Shared>) -> Response {
                 "status": j.status(now),
                 "createdAt": iso(j.created_ms),
                 "createdMs": j.created_ms,
+                "listedFromMs": j.listed_from_ms,
+                "listed": now >= j.listed_from_ms,
                 "endsMs": j.ends_ms(),
                 "tags": j.tags,
                 "servers": j.servers.iter().map(|s| json!({
@@ -72,8 +94,22 @@ pub async fn state(State(shared): State<Shared>) -> Response {
             })
         })
         .collect();
+    let replication: serde_json::Map<String, Value> = store
+        .faults
+        .replication
+        .keys()
+        .filter_map(|id| store.servers.get(id))
+        .map(|s| {
+            let (state, lag) = store.replication(s);
+            (
+                s.source_server_id.clone(),
+                json!({"state": state, "lagSeconds": lag}),
+            )
+        })
+        .collect();
     ok(
         200,
-        json!({"nowMs": now, "calls": store.calls, "faulted": store.faulted, "jobs": jobs, "restoreJobs": restores}),
+        json!({"nowMs": now, "calls": store.calls, "faulted": store.faulted, "faults": store.faults,
+               "replication": replication, "jobs": jobs, "restoreJobs": restores}),
     )
 }

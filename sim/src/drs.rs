@@ -9,6 +9,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use crate::clock::{iso, now_ms, parse_iso};
+use crate::replication::{iso_duration, matches_id, replication_error};
 use crate::store::{Initiated, Job, Service, Store};
 use crate::wire::{ok, ApiError};
 use crate::Shared;
@@ -153,6 +154,7 @@ pub async fn start_recovery(State(shared): State<Shared>, bytes: Bytes) -> Answe
         .unwrap_or_default();
     check_count("sourceServers", list.len())?;
     let mut members = Vec::with_capacity(list.len());
+    let mut chosen = Vec::new();
     for s in &list {
         let id = s
             .get("sourceServerID")
@@ -171,6 +173,9 @@ pub async fn start_recovery(State(shared): State<Shared>, bytes: Bytes) -> Answe
                 "sourceServers",
             ));
         }
+        if let Some(snap) = s.get("recoverySnapshotID") {
+            chosen.push((id.clone(), chosen_snapshot(&store, &id, snap, now)?));
+        }
         let instance = store.new_instance_id();
         members.push((id, instance));
     }
@@ -183,7 +188,46 @@ pub async fn start_recovery(State(shared): State<Shared>, bytes: Bytes) -> Answe
         .create_job(initiated, is_drill, members, tags(req.get("tags")), now)?
         .job_id
         .clone();
+    let job = store.jobs.last_mut().expect("just created");
+    for (id, snapshot) in chosen {
+        if let Some(m) = job.servers.iter_mut().find(|m| m.source_server_id == id) {
+            m.recovery_snapshot = Some(snapshot);
+        }
+    }
     Ok(start_answer(&store, &job_id, now, 202))
+}
+
+/// A `recoverySnapshotID` given to `StartRecovery` must be one of that server's current
+/// snapshots (`DescribeRecoverySnapshots`). Otherwise the answer is a 400 `ValidationException`
+/// (`fieldValidationFailed`): `StartRecovery` models neither it nor `ResourceNotFoundException`,
+/// and a validation error is how AWS rejects a bad member of the input and how this endpoint
+/// already rejects an unknown source server.
+fn chosen_snapshot(
+    store: &Store,
+    server: &str,
+    snap: &Value,
+    now: i64,
+) -> Result<(String, i64), ApiError> {
+    let field = "sourceServers.recoverySnapshotID";
+    let snap = snap.as_str().unwrap_or_default();
+    if !matches_id(snap, "pit-") {
+        return Err(ApiError::validation(
+            format!("recoverySnapshotID {snap:?} does not match pit-[0-9a-zA-Z]{{17}}"),
+            field,
+        ));
+    }
+    store
+        .recovery_snapshots(server, now)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|s| s.snapshot_id == snap)
+        .map(|s| (s.snapshot_id, s.taken_ms))
+        .ok_or_else(|| {
+            ApiError::validation(
+                format!("Recovery snapshot {snap} does not exist for source server {server}"),
+                field,
+            )
+        })
 }
 
 pub async fn start_failback_launch(State(shared): State<Shared>, bytes: Bytes) -> Answer {
@@ -283,6 +327,7 @@ pub async fn describe_jobs(State(shared): State<Shared>, bytes: Bytes) -> Answer
     let items: Vec<Value> = store
         .jobs
         .iter()
+        .filter(|j| now >= j.listed_from_ms)
         .filter(|j| ids.is_empty() || ids.contains(&j.job_id))
         .filter(|j| from.is_none_or(|f| j.created_ms >= f))
         .filter(|j| to.is_none_or(|t| j.created_ms <= t))
@@ -381,13 +426,21 @@ pub async fn describe_source_servers(State(shared): State<Shared>, bytes: Bytes)
                     }
                 }
             };
+            let (state, lag) = store.replication(s);
+            let mut replication = json!({"dataReplicationState": state, "lagDuration": iso_duration(lag)});
+            let mut life_cycle = json!({"addedToServiceDateTime": "2026-01-05T09:00:00Z"});
+            if let Some((error, raw)) = replication_error(&state) {
+                replication["dataReplicationError"] = json!({"error": error, "rawError": raw});
+                let lag_ms = i64::try_from(lag.saturating_mul(1000)).unwrap_or(now);
+                life_cycle["lastSeenByServiceDateTime"] = json!(iso(now - lag_ms.min(now)));
+            }
             let mut v = json!({
                 "sourceServerID": s.source_server_id,
                 "arn": store.arn("drs", &format!("source-server/{}", s.source_server_id)),
                 "tags": s.tags,
                 "lastLaunchResult": last_result,
-                "dataReplicationInfo": {"dataReplicationState": s.replication_state, "lagDuration": "PT0S"},
-                "lifeCycle": {"addedToServiceDateTime": "2026-01-05T09:00:00Z"},
+                "dataReplicationInfo": replication,
+                "lifeCycle": life_cycle,
                 "sourceProperties": {"identificationHints": {"hostname": s.hostname, "fqdn": s.hostname}},
                 "replicationDirection": "FAILOVER",
             });
@@ -425,10 +478,61 @@ pub async fn describe_recovery_instances(State(shared): State<Shared>, bytes: By
                 "tags": {},
                 "isDrill": j.is_drill,
                 "originEnvironment": "ON_PREMISES",
-                "pointInTimeSnapshotDateTime": iso(j.created_ms),
+                "pointInTimeSnapshotDateTime": iso(s.recovery_snapshot.as_ref().map_or(j.created_ms, |(_, at)| *at)),
             })
         })
         .collect();
+    let (items, next) = page(&items, &req)?;
+    Ok(ok(200, with_page(json!({"items": items}), next)))
+}
+
+/// `POST /DescribeRecoverySnapshots`: one server's snapshots, oldest first unless `order` is
+/// `DESC`, filtered by `fromDateTime`/`toDateTime` (inclusive, on `timestamp`). An unknown or
+/// missing `sourceServerID` is a 400 `ValidationException`: that is the only client error the
+/// model gives this operation (it has no `ResourceNotFoundException`).
+pub async fn describe_recovery_snapshots(State(shared): State<Shared>, bytes: Bytes) -> Answer {
+    let mut store = shared.lock().expect("store lock");
+    store.begin("DescribeRecoverySnapshots", Service::Drs)?;
+    let req = body(&bytes)?;
+    let now = now_ms();
+    let id = req
+        .get("sourceServerID")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !matches_id(id, "s-") {
+        return Err(ApiError::validation(
+            format!("sourceServerID {id:?} does not match s-[0-9a-zA-Z]{{17}}"),
+            "sourceServerID",
+        ));
+    }
+    let mut snaps = store.recovery_snapshots(id, now).ok_or_else(|| {
+        ApiError::validation(
+            format!("Source server {id} does not exist"),
+            "sourceServerID",
+        )
+    })?;
+    let filters = filters(&req);
+    let date = |name: &str| -> Result<Option<i64>, ApiError> {
+        match filters.get(name).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(s) => parse_iso(s).map(Some).ok_or_else(|| {
+                ApiError::validation(format!("{name} {s:?} is not an ISO 8601 date-time"), name)
+            }),
+        }
+    };
+    let (from, to) = (date("fromDateTime")?, date("toDateTime")?);
+    snaps.retain(|s| from.is_none_or(|f| s.taken_ms >= f) && to.is_none_or(|t| s.taken_ms <= t));
+    match req.get("order").and_then(Value::as_str) {
+        None | Some("ASC") => {}
+        Some("DESC") => snaps.reverse(),
+        Some(other) => {
+            return Err(ApiError::validation(
+                format!("order {other:?} is not ASC or DESC"),
+                "order",
+            ))
+        }
+    }
+    let items: Vec<Value> = snaps.iter().map(|s| s.json()).collect();
     let (items, next) = page(&items, &req)?;
     Ok(ok(200, with_page(json!({"items": items}), next)))
 }

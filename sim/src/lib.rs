@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 mod control;
 mod drs;
+pub mod replication;
 pub mod seed;
 pub mod store;
 mod wire;
@@ -36,6 +37,10 @@ pub fn router(shared: Shared) -> Router {
         .route("/DescribeJobs", post(drs::describe_jobs))
         .route("/DescribeJobLogItems", post(drs::describe_job_log_items))
         .route("/DescribeSourceServers", post(drs::describe_source_servers))
+        .route(
+            "/DescribeRecoverySnapshots",
+            post(drs::describe_recovery_snapshots),
+        )
         .route(
             "/DescribeRecoveryInstances",
             post(drs::describe_recovery_instances),

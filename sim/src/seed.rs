@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::parse_iso;
+use crate::replication::{is_replication_state, matches_id};
+
 /// Everything the endpoint starts from.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -91,10 +94,36 @@ pub struct SourceServerSeed {
     #[serde(rename = "sourceServerID")]
     pub source_server_id: String,
     pub hostname: String,
+    /// The model's `DataReplicationState`.
     #[serde(default = "continuous")]
     pub replication_state: String,
+    /// Replication lag, reported as `dataReplicationInfo.lagDuration` (ISO 8601 duration). The
+    /// generated recovery snapshots end this far in the past.
+    #[serde(default)]
+    pub lag_seconds: u64,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Its point-in-time recovery snapshots, listed verbatim by `DescribeRecoverySnapshots`
+    /// (an empty list: none). Absent: generated, see `replication::generated_snapshots`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_snapshots: Option<Vec<RecoverySnapshotSeed>>,
+}
+
+/// One recovery snapshot given in the seed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoverySnapshotSeed {
+    /// `pit-` and 17 alphanumerics.
+    #[serde(rename = "snapshotID")]
+    pub snapshot_id: String,
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
+    pub expected_timestamp: String,
+    /// When it was actually taken; the expected timestamp if absent.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// `snap-` and 17 alphanumerics each.
+    #[serde(default)]
+    pub ebs_snapshots: Vec<String>,
 }
 
 fn continuous() -> String {
@@ -108,6 +137,28 @@ pub struct Generated {
     pub count: usize,
     /// At most 7 alphanumeric characters; the rest of the 17 is the number.
     pub prefix: String,
+    /// Tags every generated server carries.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Spreads the generated servers over waves with one more tag.
+    #[serde(default)]
+    pub wave_tag: Option<WaveTag>,
+}
+
+/// Generated server `n` (0-based) gets the tag `key` = `(n % waves) + 1`, so `waves` = 4 puts
+/// servers 0, 4, 8, ... in wave "1" and servers 3, 7, 11, ... in wave "4".
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WaveTag {
+    pub key: String,
+    pub waves: usize,
+}
+
+impl WaveTag {
+    /// The wave of generated server `n`, as the tag value.
+    pub fn wave_of(&self, n: usize) -> String {
+        ((n % self.waves.max(1)) + 1).to_string()
+    }
 }
 
 /// One AWS Backup recovery point.
@@ -139,6 +190,57 @@ pub struct Faults {
     pub retry_after_seconds: Option<u32>,
     /// Recovery point ARN → how its restores end.
     pub restore_outcomes: BTreeMap<String, RestoreOutcome>,
+    /// Source server ID → its replication state and/or lag from now on (until reset).
+    pub replication: BTreeMap<String, ReplicationFault>,
+    /// `DescribeJobs` does not list a job until this many wall-clock seconds (not scaled by
+    /// `timeScale`) after it was created, like AWS's eventual consistency. Applies to jobs
+    /// created after it is set; 0 turns it off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hide_new_jobs_seconds: Option<f64>,
+}
+
+/// A replication override: either field may be absent and keeps its earlier value.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicationFault {
+    /// The model's `DataReplicationState`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<u64>,
+}
+
+impl ReplicationFault {
+    /// Overlays `later` on `self`.
+    pub fn merge(&mut self, later: ReplicationFault) {
+        if later.state.is_some() {
+            self.state = later.state;
+        }
+        if later.lag_seconds.is_some() {
+            self.lag_seconds = later.lag_seconds;
+        }
+    }
+}
+
+impl Faults {
+    /// Checks what the model constrains: replication states, and a non-negative hiding time.
+    pub fn validate(&self) -> Result<(), String> {
+        for (id, r) in &self.replication {
+            if let Some(state) = &r.state {
+                if !is_replication_state(state) {
+                    return Err(format!(
+                        "replication.{id}.state: {state:?} is not a DataReplicationState"
+                    ));
+                }
+            }
+        }
+        match self.hide_new_jobs_seconds {
+            Some(s) if !(s >= 0.0 && s.is_finite()) => Err(format!(
+                "hideNewJobsSeconds: {s} is not a number of seconds"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A restore that does not complete.
@@ -154,13 +256,67 @@ impl Seed {
     /// Reads a seed file.
     pub fn from_file(path: &std::path::Path) -> Result<Seed, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let seed: Seed =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        seed.validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(seed)
     }
 
     /// The default seed shipped with the endpoint.
     pub fn default_seed() -> Seed {
-        serde_json::from_str(include_str!("../seed/default.json"))
-            .expect("the shipped default seed parses")
+        let seed: Seed = serde_json::from_str(include_str!("../seed/default.json"))
+            .expect("the shipped default seed parses");
+        seed.validate().expect("the shipped default seed is valid");
+        seed
+    }
+
+    /// Checks the values the service model constrains (IDs, enums, timestamps).
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(g) = &self.generated_source_servers {
+            if g.prefix.len() > 7 || !g.prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(format!(
+                    "generatedSourceServers.prefix {:?}: at most 7 alphanumerics",
+                    g.prefix
+                ));
+            }
+            if g.wave_tag.as_ref().is_some_and(|w| w.waves == 0) {
+                return Err("generatedSourceServers.waveTag.waves must be at least 1".into());
+            }
+        }
+        for s in &self.source_servers {
+            let id = &s.source_server_id;
+            if !matches_id(id, "s-") {
+                return Err(format!(
+                    "sourceServerID {id:?} is not s- and 17 alphanumerics"
+                ));
+            }
+            if !is_replication_state(&s.replication_state) {
+                return Err(format!(
+                    "{id}: replicationState {:?} is not a DataReplicationState",
+                    s.replication_state
+                ));
+            }
+            for snap in s.recovery_snapshots.iter().flatten() {
+                if !matches_id(&snap.snapshot_id, "pit-") {
+                    return Err(format!(
+                        "{id}: snapshotID {:?} is not pit- and 17 alphanumerics",
+                        snap.snapshot_id
+                    ));
+                }
+                for t in std::iter::once(&snap.expected_timestamp).chain(&snap.timestamp) {
+                    if parse_iso(t).is_none() {
+                        return Err(format!("{id}: {t:?} is not YYYY-MM-DDTHH:MM:SS[.fff]Z"));
+                    }
+                }
+                if let Some(bad) = snap.ebs_snapshots.iter().find(|e| !matches_id(e, "snap-")) {
+                    return Err(format!(
+                        "{id}: ebsSnapshots {bad:?} is not snap- and 17 alphanumerics"
+                    ));
+                }
+            }
+        }
+        self.faults.validate()
     }
 
     /// Every source server, the listed ones and the generated ones.
@@ -172,9 +328,94 @@ impl Seed {
                 source_server_id: format!("s-{}{n:0width$}", g.prefix),
                 hostname: format!("gen-{}-{n:04}", g.prefix.to_lowercase()),
                 replication_state: continuous(),
-                tags: BTreeMap::new(),
+                lag_seconds: 0,
+                tags: {
+                    let mut tags = g.tags.clone();
+                    if let Some(w) = &g.wave_tag {
+                        tags.insert(w.key.clone(), w.wave_of(n));
+                    }
+                    tags
+                },
+                recovery_snapshots: None,
             }));
         }
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_servers_carry_the_tags_and_their_wave() {
+        let seed: Seed = serde_json::from_value(serde_json::json!({
+            "generatedSourceServers": {"count": 9, "prefix": "fleet",
+                "tags": {"fleet": "bench", "dr-wave": "ignored"},
+                "waveTag": {"key": "dr-wave", "waves": 4}}
+        }))
+        .unwrap();
+        seed.validate().unwrap();
+        let all = seed.all_source_servers();
+        let waves: Vec<&str> = all.iter().map(|s| s.tags["dr-wave"].as_str()).collect();
+        assert_eq!(waves, ["1", "2", "3", "4", "1", "2", "3", "4", "1"]);
+        assert!(all.iter().all(|s| s.tags["fleet"] == "bench"));
+        assert_eq!(all[5].source_server_id, "s-fleet000000000005");
+        let w = WaveTag {
+            key: "w".into(),
+            waves: 1,
+        };
+        assert_eq!(w.wave_of(7), "1");
+    }
+
+    #[test]
+    fn generated_servers_without_tags_have_none() {
+        let seed: Seed = serde_json::from_value(
+            serde_json::json!({"generatedSourceServers": {"count": 2, "prefix": "x"}}),
+        )
+        .unwrap();
+        assert!(seed.all_source_servers().iter().all(|s| s.tags.is_empty()));
+    }
+
+    #[test]
+    fn shipped_seeds_are_valid_and_wave_tagged() {
+        let seed = Seed::default_seed();
+        let all = seed.all_source_servers();
+        let wave1 = all
+            .iter()
+            .filter(|s| s.tags.get("dr-wave").map(String::as_str) == Some("1"));
+        assert!(wave1.count() >= 300);
+        let bench = Seed::from_file(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/seed.json"),
+        )
+        .unwrap();
+        let all = bench.all_source_servers();
+        for wave in ["1", "2", "3", "4"] {
+            let n = all
+                .iter()
+                .filter(|s| s.tags.get("dr-wave").map(String::as_str) == Some(wave))
+                .count();
+            assert_eq!(n, 250, "wave {wave}");
+        }
+        assert_eq!(all.len(), 1016);
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        let bad = |v: serde_json::Value| serde_json::from_value::<Seed>(v).unwrap().validate();
+        assert!(bad(
+            serde_json::json!({"sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001",
+            "hostname": "h", "replicationState": "BROKEN"}]})
+        )
+        .is_err());
+        assert!(bad(serde_json::json!({"sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001",
+            "hostname": "h", "recoverySnapshots": [{"snapshotID": "pit-1", "expectedTimestamp": "2026-01-01T00:00:00Z"}]}]})).is_err());
+        assert!(bad(
+            serde_json::json!({"generatedSourceServers": {"count": 1, "prefix": "f",
+            "waveTag": {"key": "w", "waves": 0}}})
+        )
+        .is_err());
+        assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "NOPE"}}}})).is_err());
+        assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "STALLED", "lagSeconds": 60}}}})).is_ok());
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::replication::{snapshots, Snapshot};
 use crate::seed::{
     Faults, Quotas, RecoveryPointSeed, RestoreOutcome, Seed, SourceServerSeed, Timing,
 };
@@ -52,6 +53,10 @@ pub struct JobServer {
     pub settles_at_ms: i64,
     /// `None` when it succeeds; the job-log reason when it fails.
     pub failure: Option<String>,
+    /// The recovery snapshot it launches from (`StartRecovery`'s `recoverySnapshotID`) and
+    /// that snapshot's time; `None`: an on-demand snapshot at the job's creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_snapshot: Option<(String, i64)>,
 }
 
 /// A DRS job.
@@ -63,6 +68,9 @@ pub struct Job {
     pub initiated_by: Initiated,
     pub is_drill: bool,
     pub created_ms: i64,
+    /// `DescribeJobs` lists it from then on (the `hideNewJobsSeconds` fault); `created_ms`
+    /// unless that fault was set when it was created.
+    pub listed_from_ms: i64,
     /// When it leaves `PENDING` and its servers start.
     pub started_ms: i64,
     pub servers: Vec<JobServer>,
@@ -350,18 +358,44 @@ impl Store {
                 settles_at_ms: started_ms + launch + self.scaled_ms(stagger * i as f64),
                 source_server_id: source,
                 recovery_instance_id: instance,
+                recovery_snapshot: None,
             })
             .collect();
+        let hide_ms = self
+            .faults
+            .hide_new_jobs_seconds
+            .map_or(0, |s| (s * 1000.0).round() as i64);
         self.jobs.push(Job {
             job_id: format!("drsjob-{n:017x}"),
             initiated_by,
             is_drill,
             created_ms: now,
+            listed_from_ms: now + hide_ms,
             started_ms,
             servers,
             tags,
         });
         Ok(self.jobs.last().expect("just pushed"))
+    }
+
+    /// A server's replication state and lag now: the seed's, under any `replication` fault.
+    pub fn replication(&self, server: &SourceServerSeed) -> (String, u64) {
+        let fault = self.faults.replication.get(&server.source_server_id);
+        (
+            fault
+                .and_then(|f| f.state.clone())
+                .unwrap_or_else(|| server.replication_state.clone()),
+            fault
+                .and_then(|f| f.lag_seconds)
+                .unwrap_or(server.lag_seconds),
+        )
+    }
+
+    /// A server's recovery snapshots at `now`, oldest first; `None` if there is no such server.
+    pub fn recovery_snapshots(&self, source_server_id: &str, now: i64) -> Option<Vec<Snapshot>> {
+        let server = self.servers.get(source_server_id)?;
+        let (_, lag) = self.replication(server);
+        Some(snapshots(server, lag, now))
     }
 
     /// A fresh recovery instance ID (`i-` and 17 hex digits).

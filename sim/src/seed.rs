@@ -316,6 +316,20 @@ impl Seed {
                 }
             }
         }
+        if let Some(id) = self.faults.replication.keys().find(|id| {
+            !self
+                .source_servers
+                .iter()
+                .any(|s| &s.source_server_id == *id)
+                && !self.generated_source_servers.as_ref().is_some_and(|g| {
+                    id.strip_prefix("s-")
+                        .and_then(|rest| rest.strip_prefix(g.prefix.as_str()))
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .is_some_and(|n| n < g.count && id.len() == 19)
+                })
+        }) {
+            return Err(format!("faults.replication: no source server {id}"));
+        }
         self.faults.validate()
     }
 
@@ -416,6 +430,15 @@ mod tests {
         )
         .is_err());
         assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "NOPE"}}}})).is_err());
-        assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "STALLED", "lagSeconds": 60}}}})).is_ok());
+        assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "STALLED", "lagSeconds": 60}}}})).is_err());
+        let seed = serde_json::json!({
+            "sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001", "hostname": "h"}],
+            "generatedSourceServers": {"count": 3, "prefix": "fleet"},
+            "faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "STALLED", "lagSeconds": 60},
+                                       "s-fleet000000000002": {"lagSeconds": 5}}}});
+        assert!(bad(seed.clone()).is_ok());
+        let mut unknown = seed;
+        unknown["faults"]["replication"]["s-fleet000000000003"] = serde_json::json!({});
+        assert!(bad(unknown).is_err());
     }
 }

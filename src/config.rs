@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::plan::{Defaults, Limit, DEPLOYMENT_LIMITS};
+
 /// How far back a start handler looks for a job an earlier attempt of the same task started,
 /// unless `DR_JOB_LOOKBACK_HOURS` says otherwise.
 pub const DEFAULT_JOB_LOOKBACK_HOURS: u64 = 48;
@@ -12,12 +14,15 @@ pub const DEFAULT_JOB_LOOKBACK_HOURS: u64 = 48;
 pub struct Config {
     /// The `DescribeJobs` window searched for a job already started with the same key.
     pub job_lookback: Duration,
+    /// The deployment's defaults for a run's options (`prepare-plan`).
+    pub defaults: Defaults,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             job_lookback: Duration::from_secs(DEFAULT_JOB_LOOKBACK_HOURS * 3600),
+            defaults: Defaults::default(),
         }
     }
 }
@@ -42,7 +47,29 @@ impl Config {
                 })?;
             config.job_lookback = Duration::from_secs(hours * 3600);
         }
+        let [poll, give_up, batch, concurrent] = DEPLOYMENT_LIMITS.map(|(_, limit)| limit);
+        let d = &mut config.defaults;
+        d.poll_interval_seconds = default_of(&lookup, "DR_DEFAULT_POLL_INTERVAL_SECONDS", poll)?;
+        d.give_up_after_seconds = default_of(&lookup, "DR_DEFAULT_GIVE_UP_AFTER_SECONDS", give_up)?;
+        d.batch_size = default_of(&lookup, "DR_DEFAULT_BATCH_SIZE", batch)?;
+        d.max_concurrent_jobs = default_of(&lookup, "DR_DEFAULT_MAX_CONCURRENT_JOBS", concurrent)?;
         Ok(config)
+    }
+}
+
+/// A deployment default from `name`, checked against the option's own range.
+fn default_of(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    limit: Limit,
+) -> Result<u64, String> {
+    match lookup(name) {
+        None => Ok(limit.default),
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{name} must be a whole number, got {raw:?}"))
+            .and_then(|v| limit.check(v).map_err(|e| format!("{name} {e}"))),
     }
 }
 
@@ -53,11 +80,44 @@ mod tests {
     #[test]
     fn lookback_defaults_to_48_hours_and_rejects_nonsense() {
         assert_eq!(Config::from_lookup(|_| None).unwrap(), Config::default());
-        let one = Config::from_lookup(|_| Some("1".into())).unwrap();
+        let one = Config::from_lookup(|n: &str| (n == "DR_JOB_LOOKBACK_HOURS").then(|| "1".into()))
+            .unwrap();
         assert_eq!(one.job_lookback, Duration::from_secs(3600));
         for bad in ["0", "8761", "-3", "two", ""] {
-            let err = Config::from_lookup(|_| Some(bad.into())).unwrap_err();
+            let err =
+                Config::from_lookup(|n: &str| (n == "DR_JOB_LOOKBACK_HOURS").then(|| bad.into()))
+                    .unwrap_err();
             assert!(err.contains("DR_JOB_LOOKBACK_HOURS"), "{err}");
+        }
+    }
+
+    #[test]
+    fn deployment_defaults_are_read_and_checked_against_the_plan_limits() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let c = Config::from_lookup(env(&[
+            ("DR_DEFAULT_POLL_INTERVAL_SECONDS", "5"),
+            ("DR_DEFAULT_BATCH_SIZE", "50"),
+        ]))
+        .unwrap();
+        assert_eq!(c.defaults.poll_interval_seconds, 5);
+        assert_eq!(c.defaults.batch_size, 50);
+        assert_eq!(c.defaults.max_concurrent_jobs, 10);
+        for (name, bad) in [
+            ("DR_DEFAULT_POLL_INTERVAL_SECONDS", "0"),
+            ("DR_DEFAULT_GIVE_UP_AFTER_SECONDS", "86401"),
+            ("DR_DEFAULT_BATCH_SIZE", "201"),
+            ("DR_DEFAULT_MAX_CONCURRENT_JOBS", "1.5"),
+        ] {
+            let err =
+                Config::from_lookup(|n: &str| (n == name).then(|| bad.to_owned())).unwrap_err();
+            assert!(err.starts_with(name), "{err}");
         }
     }
 }

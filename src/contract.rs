@@ -1,6 +1,7 @@
 //! The JSON contract between the state machines and the handlers. Inputs reject unknown fields,
 //! so a typo in a state's `Parameters` fails loudly instead of being ignored; outputs are small
-//! references and summaries, never whole AWS responses.
+//! references and bounded reports, never whole AWS responses. The workflow's own input (the
+//! plan a person writes) and the prepared plan are in [`crate::plan`].
 
 use std::collections::BTreeMap;
 
@@ -18,12 +19,11 @@ pub struct StartRecoveryInput {
     pub source_servers: Vec<SourceServerSpec>,
     #[serde(default)]
     pub tags: Tags,
-    /// Unique per execution and batch, identical across retries of that batch.
+    /// Unique per run and batch, identical across retries of that batch.
     pub idempotency_key: String,
-    /// Check the input and return without calling AWS (the workflow validates the whole plan
-    /// this way before the first job starts).
-    #[serde(default)]
-    pub validate_only: bool,
+    /// What the plan calls this job ("batch 2"); echoed in the job reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// One source server to recover, optionally from a given point-in-time snapshot.
@@ -46,17 +46,19 @@ pub struct SourceServerSpec {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartFailbackInput {
-    #[serde(rename = "recoveryInstanceIDs", default)]
+    #[serde(
+        rename = "recoveryInstanceIDs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recovery_instance_ids: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launched: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub tags: Tags,
     pub idempotency_key: String,
-    /// Check the input and return without calling AWS (the workflow validates the whole plan
-    /// this way before the first job starts).
-    #[serde(default)]
-    pub validate_only: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Input of `start-restore`: one AWS Backup `StartRestoreJob` call.
@@ -65,49 +67,19 @@ pub struct StartFailbackInput {
 pub struct StartRestoreInput {
     pub recovery_point_arn: String,
     pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam_role_arn: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_source_tags_to_restored_resource: Option<bool>,
     pub idempotency_key: String,
-    /// Check the input and return without calling AWS (the workflow validates the whole plan
-    /// this way before the first job starts).
-    #[serde(default)]
-    pub validate_only: bool,
-}
-
-/// What a start handler returns: the job it started (or found), or, for `validateOnly`, the
-/// confirmation that the input is valid.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum StartOutput {
-    Job(JobRef),
-    Validated(Validated),
-}
-
-impl StartOutput {
-    /// The job reference, unless this was a `validateOnly` call.
-    pub fn into_job(self) -> Option<JobRef> {
-        match self {
-            StartOutput::Job(job) => Some(job),
-            StartOutput::Validated(_) => None,
-        }
-    }
-}
-
-/// The answer to a `validateOnly` call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Validated {
-    /// Always true: invalid input is an `InvalidInput` error.
-    pub valid: bool,
-    /// How many servers, instances or restores the call would start.
-    pub items: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// What a start handler returns and `check-status` takes: enough to find and judge the job.
+/// A start task that failed is recorded by the workflow as [`Tracked::NotStarted`].
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobRef {
@@ -122,6 +94,16 @@ pub enum DrsOperation {
     Drill,
     Recovery,
     Failback,
+}
+
+impl DrsOperation {
+    /// The error name a failed job of this kind fails its run with.
+    pub fn failure_error(self) -> &'static str {
+        match self {
+            DrsOperation::Drill | DrsOperation::Recovery => "RecoveryFailed",
+            DrsOperation::Failback => "FailbackFailed",
+        }
+    }
 }
 
 /// A DRS launch job started by `start-recovery` or `start-failback`.
@@ -148,6 +130,8 @@ pub struct DrsJobRef {
     /// True when a retried task found the job its earlier attempt started.
     #[serde(default)]
     pub reused: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// An AWS Backup restore job started by `start-restore`.
@@ -156,6 +140,43 @@ pub struct DrsJobRef {
 pub struct RestoreJobRef {
     pub restore_job_id: String,
     pub recovery_point_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// One item a wave tracks: a started job, or a start task that failed (written by the
+/// workflow's `Catch` from the task's error).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Tracked {
+    DrsJob(DrsJobRef),
+    RestoreJob(RestoreJobRef),
+    NotStarted(NotStarted),
+}
+
+/// A job the workflow could not start.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotStarted {
+    #[serde(default)]
+    pub label: Option<String>,
+    pub error: String,
+    #[serde(default)]
+    pub cause: Option<String>,
+}
+
+/// Input of `check-status`: every job of a wave (or of one round of it).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WaveCheckInput {
+    /// How the wave is named in causes and summaries: `wave 0 (data)`.
+    pub wave: String,
+    pub jobs: Vec<Tracked>,
+    /// A wave whose jobs have run longer than this fails with `TimedOut`.
+    pub give_up_after_seconds: u64,
+    /// The last check of a wave: a job still running is reported as a failure to finish.
+    #[serde(default, rename = "final")]
+    pub is_final: bool,
 }
 
 /// The normalised state a `Choice` state routes on.
@@ -191,7 +212,7 @@ pub struct ServerOutcome {
     )]
     pub recovery_instance_id: Option<String>,
     pub launch_status: LaunchStatus,
-    /// Why the server did not launch, from the job log where it says.
+    /// Why the server did not launch, from the job log where it says (bounded in length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -207,43 +228,68 @@ pub struct LaunchCounts {
     pub terminated: u32,
 }
 
-/// Output of `check-status`: the state to route on and a compact summary.
+/// Output of `check-status`: the state to route on, and on failure the error name and the
+/// cause a `Fail` state raises, all bounded in size whatever AWS reports.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusReport {
+pub struct WaveReport {
     pub state: JobState,
-    /// One line a person can read: what happened, and why when it failed.
+    /// One line a person can read.
     pub summary: String,
-    /// Seconds since AWS created the job; the workflow gives up on a job past its limit.
+    /// The error name a failed wave fails its run with; empty unless `FAILED`.
+    pub error: String,
+    /// Wave, job, server and reason of every failure (bounded); empty unless `FAILED`.
+    pub cause: String,
+    /// Seconds since AWS created the wave's oldest job.
     pub elapsed_seconds: u64,
-    #[serde(flatten)]
-    pub detail: StatusDetail,
+    /// When AWS created the wave's first job and ended its last (null until known).
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub jobs: Vec<JobReport>,
 }
 
-/// The service-specific part of a [`StatusReport`].
+/// Where one tracked job stands.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum StatusDetail {
+pub enum JobReport {
     DrsJob(DrsJobStatus),
     RestoreJob(RestoreJobStatus),
+    NotStarted(NotStartedStatus),
+}
+
+impl JobReport {
+    /// The judged state of this job.
+    pub fn state(&self) -> JobState {
+        match self {
+            JobReport::DrsJob(j) => j.state,
+            JobReport::RestoreJob(r) => r.state,
+            JobReport::NotStarted(_) => JobState::Failed,
+        }
+    }
 }
 
 /// Where a DRS job stands.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DrsJobStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub state: JobState,
     #[serde(rename = "jobID")]
     pub job_id: String,
+    pub operation: DrsOperation,
     /// The job's own status (`PENDING`, `STARTED`, `COMPLETED`).
     pub job_status: String,
     pub counts: LaunchCounts,
     /// Source server ID → recovery instance ID of every server that launched: the compact
     /// per-server record a 1,000-server plan can carry through its states.
     pub launched: BTreeMap<String, String>,
-    /// Every server that has not launched (yet), with its status and, on failure, why.
+    /// Servers that have not launched (yet), with status and reason; failures first, at most
+    /// [`crate::status::MAX_LISTED_SERVERS`].
     pub not_launched: Vec<ServerOutcome>,
-    #[serde(rename = "failedServerIDs", default)]
-    pub failed_server_ids: Vec<String>,
+    /// How many more servers did not launch than `notLaunched` lists.
+    #[serde(default)]
+    pub not_launched_omitted: u32,
     /// Null until AWS reports it; always present, since the workflows read it by path.
     #[serde(default)]
     pub started_at: Option<String>,
@@ -256,11 +302,14 @@ pub struct DrsJobStatus {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreJobStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub state: JobState,
     pub restore_job_id: String,
+    pub recovery_point_arn: String,
     /// The job's own status (`PENDING`, `RUNNING`, `COMPLETED`, `ABORTED`, `FAILED`).
     pub job_status: String,
-    /// The fields below are null when AWS has not reported them; they are always present,
-    /// since the workflows read them by path.
+    /// The fields below are null when AWS has not reported them.
     #[serde(default)]
     pub percent_done: Option<String>,
     #[serde(default)]
@@ -273,17 +322,38 @@ pub struct RestoreJobStatus {
     pub ended_at: Option<String>,
 }
 
+/// A job that was never started, and why.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotStartedStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub state: JobState,
+    pub error: String,
+    pub cause: String,
+}
+
 /// Parses a task payload into its contract type. A payload that does not fit names the path
 /// of the offending field (`sourceServers[2].sourceServerID`) in an `InvalidInput` error.
 pub fn parse<T: serde::de::DeserializeOwned>(
     payload: serde_json::Value,
 ) -> Result<T, crate::error::TaskError> {
+    parse_at("", payload)
+}
+
+/// Like [`parse`], with `prefix` put before the path of the offending field.
+pub fn parse_at<T: serde::de::DeserializeOwned>(
+    prefix: &str,
+    payload: serde_json::Value,
+) -> Result<T, crate::error::TaskError> {
     serde_path_to_error::deserialize(payload).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
-            "payload".to_owned()
-        } else {
-            path
+        let field = match (prefix.is_empty(), path == ".") {
+            (true, true) => "payload".to_owned(),
+            (true, false) => path,
+            (false, true) => prefix.to_owned(),
+            (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
+            (false, false) => format!("{prefix}.{path}"),
         };
         crate::error::TaskError::invalid(field, e.into_inner().to_string())
     })

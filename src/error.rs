@@ -18,12 +18,16 @@ pub const ERROR_NAMES: &[&str] = &[
     "AwsUnavailable",
     "UnknownStatus",
     "Unexpected",
+    "PreflightBlocked",
     // Raised by the workflows:
     "RecoveryFailed",
     "FailbackFailed",
     "RestoreFailed",
     "TimedOut",
 ];
+
+/// How many problems of an invalid plan one error spells out.
+pub const MAX_LISTED_PROBLEMS: usize = 20;
 
 /// A task failure. Its [`TaskError::name`] becomes the Lambda `errorType`, which Step Functions
 /// uses as the error name.
@@ -63,6 +67,10 @@ pub enum TaskError {
     /// Anything else.
     #[error("unexpected: {message}")]
     Unexpected { message: String },
+    /// The plan is valid, but what AWS reports about its servers says it cannot succeed
+    /// (`prepare-plan`'s preflight); nothing was started.
+    #[error("preflight blocked the plan: {message}")]
+    PreflightBlocked { message: String },
 }
 
 fn retry_hint(secs: Option<u64>) -> String {
@@ -71,6 +79,30 @@ fn retry_hint(secs: Option<u64>) -> String {
 }
 
 impl TaskError {
+    /// One `InvalidInput` for every problem found in a plan (`path: constraint`), the first
+    /// path as its field when there is one problem, `plan` when there are more; at most [`MAX_LISTED_PROBLEMS`] are spelled out.
+    pub fn invalid_all(problems: &[(String, String)]) -> Self {
+        let (field, constraint) = match problems {
+            [] => ("payload".to_owned(), "invalid".to_owned()),
+            [(field, constraint)] => (field.clone(), constraint.clone()),
+            _ => {
+                let mut listed: Vec<String> = problems
+                    .iter()
+                    .take(MAX_LISTED_PROBLEMS)
+                    .map(|(f, c)| format!("{f}: {c}"))
+                    .collect();
+                if problems.len() > MAX_LISTED_PROBLEMS {
+                    listed.push(format!("and {} more", problems.len() - MAX_LISTED_PROBLEMS));
+                }
+                (
+                    "plan".to_owned(),
+                    format!("{} problems: {}", problems.len(), listed.join("; ")),
+                )
+            }
+        };
+        TaskError::InvalidInput { field, constraint }
+    }
+
     /// Shorthand for [`TaskError::InvalidInput`].
     pub fn invalid(field: impl Into<String>, constraint: impl Into<String>) -> Self {
         TaskError::InvalidInput {
@@ -92,6 +124,7 @@ impl TaskError {
             TaskError::AwsUnavailable { .. } => "AwsUnavailable",
             TaskError::UnknownStatus { .. } => "UnknownStatus",
             TaskError::Unexpected { .. } => "Unexpected",
+            TaskError::PreflightBlocked { .. } => "PreflightBlocked",
         }
     }
 }
@@ -140,6 +173,9 @@ mod tests {
                 value: String::new(),
             },
             TaskError::Unexpected {
+                message: String::new(),
+            },
+            TaskError::PreflightBlocked {
                 message: String::new(),
             },
         ];

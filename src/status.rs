@@ -45,12 +45,14 @@ pub fn launch_status(raw: &str) -> Result<LaunchStatus, TaskError> {
     })
 }
 
-/// Judges a DRS job against the servers its reference asked for. Failure reasons are added
-/// later with [`attach_reasons`].
-pub fn judge_drs(
-    asked: &DrsJobRef,
-    job: &ObservedJob,
-) -> Result<(JobState, DrsJobStatus), TaskError> {
+/// At most this many servers that did not launch are listed per job (the rest are counted).
+pub const MAX_LISTED_SERVERS: usize = 25;
+/// A failure reason from AWS is cut to this many characters.
+pub const MAX_REASON_CHARS: usize = 300;
+
+/// Judges a DRS job against the servers its reference asked for. Failure reasons are added,
+/// and the listing bounded, by [`finish_drs`].
+pub fn judge_drs(asked: &DrsJobRef, job: &ObservedJob) -> Result<DrsJobStatus, TaskError> {
     let completed = match job.status.as_str() {
         "PENDING" | "STARTED" => false,
         "COMPLETED" => true,
@@ -84,10 +86,7 @@ pub fn judge_drs(
     let unsettled = counts.pending + counts.in_progress > 0;
     if completed {
         for s in servers.iter_mut() {
-            if matches!(
-                s.launch_status,
-                LaunchStatus::Pending | LaunchStatus::InProgress
-            ) {
+            if is_unsettled(s.launch_status) {
                 s.reason = Some(format!(
                     "the job completed while the server was still {}",
                     wire(s.launch_status)
@@ -108,26 +107,17 @@ pub fn judge_drs(
         }
     }
 
-    let failed_server_ids: Vec<String> = servers
-        .iter()
-        .filter(|s| s.launch_status != LaunchStatus::Launched)
-        .filter(|s| {
-            completed
-                || !matches!(
-                    s.launch_status,
-                    LaunchStatus::Pending | LaunchStatus::InProgress
-                )
-        })
-        .map(|s| s.source_server_id.clone())
-        .collect();
+    let any_failed = servers.iter().any(|s| {
+        s.launch_status != LaunchStatus::Launched && (completed || !is_unsettled(s.launch_status))
+    });
 
     let state = if completed {
-        if failed_server_ids.is_empty() && !servers.is_empty() {
+        if !any_failed && !servers.is_empty() {
             JobState::Succeeded
         } else {
             JobState::Failed
         }
-    } else if !unsettled && !failed_server_ids.is_empty() {
+    } else if !unsettled && any_failed {
         // Every server has settled and some did not launch: the outcome is known already.
         JobState::Failed
     } else {
@@ -137,25 +127,29 @@ pub fn judge_drs(
     let (launched, not_launched): (Vec<_>, Vec<_>) = servers
         .into_iter()
         .partition(|s| s.launch_status == LaunchStatus::Launched);
-    Ok((
+    Ok(DrsJobStatus {
+        label: asked.label.clone(),
         state,
-        DrsJobStatus {
-            job_id: job.job_id.clone(),
-            job_status: job.status.clone(),
-            counts,
-            launched: launched
-                .into_iter()
-                .map(|s| {
-                    let instance = s.recovery_instance_id.unwrap_or_default();
-                    (s.source_server_id, instance)
-                })
-                .collect(),
-            not_launched,
-            failed_server_ids,
-            started_at: job.created.clone(),
-            ended_at: job.ended.clone(),
-        },
-    ))
+        job_id: job.job_id.clone(),
+        operation: asked.operation,
+        job_status: job.status.clone(),
+        counts,
+        launched: launched
+            .into_iter()
+            .map(|s| {
+                let instance = s.recovery_instance_id.unwrap_or_default();
+                (s.source_server_id, instance)
+            })
+            .collect(),
+        not_launched,
+        not_launched_omitted: 0,
+        started_at: job.created.clone(),
+        ended_at: job.ended.clone(),
+    })
+}
+
+fn is_unsettled(s: LaunchStatus) -> bool {
+    matches!(s, LaunchStatus::Pending | LaunchStatus::InProgress)
 }
 
 fn asked_ids(asked: &DrsJobRef) -> impl Iterator<Item = &str> {
@@ -170,21 +164,45 @@ fn covers(s: &ServerOutcome, id: &str) -> bool {
     s.source_server_id == id || s.recovery_instance_id.as_deref() == Some(id)
 }
 
-/// Adds the job log's reasons (by source server ID) to the servers that did not launch.
-pub fn attach_reasons(status: &mut DrsJobStatus, reasons: &BTreeMap<String, String>) {
+/// Adds the job log's reasons (by source server ID) to the servers that did not launch, then
+/// bounds the listing: failures first, at most [`MAX_LISTED_SERVERS`], each reason at most
+/// [`MAX_REASON_CHARS`], whatever AWS sent.
+pub fn finish_drs(status: &mut DrsJobStatus, reasons: &BTreeMap<String, String>) {
     for s in status.not_launched.iter_mut() {
         if let Some(reason) = reasons.get(&s.source_server_id) {
             s.reason = Some(reason.clone());
         }
+        if let Some(reason) = s.reason.as_mut() {
+            *reason = truncate(reason, MAX_REASON_CHARS);
+        }
+    }
+    status
+        .not_launched
+        .sort_by_key(|s| is_unsettled(s.launch_status));
+    let total = status.not_launched.len();
+    status.not_launched.truncate(MAX_LISTED_SERVERS);
+    status.not_launched_omitted =
+        u32::try_from(total - status.not_launched.len()).unwrap_or(u32::MAX);
+}
+
+/// `text` cut to at most `max` characters, with an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
     }
 }
 
 /// One line for a person: how many servers launched and, on failure, which did not and why.
-pub fn drs_summary(state: JobState, status: &DrsJobStatus) -> String {
-    let total = status.launched.len() + status.not_launched.len();
+pub fn drs_summary(status: &DrsJobStatus) -> String {
+    let total =
+        status.launched.len() + status.not_launched.len() + status.not_launched_omitted as usize;
     let c = &status.counts;
     let head = format!("job {} ({}):", status.job_id, status.job_status);
-    match state {
+    match status.state {
         JobState::Succeeded => format!("{head} all {total} servers launched"),
         JobState::InProgress => format!(
             "{head} {} of {total} servers launched, {} in progress, {} pending",
@@ -194,18 +212,23 @@ pub fn drs_summary(state: JobState, status: &DrsJobStatus) -> String {
             let failed: Vec<String> = status
                 .not_launched
                 .iter()
-                .filter(|s| status.failed_server_ids.contains(&s.source_server_id))
                 .map(|s| match &s.reason {
                     Some(r) => format!("{} {} ({r})", s.source_server_id, wire(s.launch_status)),
                     None => format!("{} {}", s.source_server_id, wire(s.launch_status)),
                 })
                 .collect();
+            let not = total - status.launched.len();
             if failed.is_empty() {
                 format!("{head} no server was launched")
+            } else if status.not_launched_omitted > 0 {
+                format!(
+                    "{head} {not} of {total} servers did not launch: {}; and {} more",
+                    failed.join("; "),
+                    status.not_launched_omitted
+                )
             } else {
                 format!(
-                    "{head} {} of {total} servers did not launch: {}",
-                    failed.len(),
+                    "{head} {not} of {total} servers did not launch: {}",
                     failed.join("; ")
                 )
             }
@@ -226,7 +249,8 @@ pub fn judge_restore(status: &str) -> Result<JobState, TaskError> {
     }
 }
 
-fn wire(s: LaunchStatus) -> &'static str {
+/// A launch status as DRS spells it.
+pub fn wire(s: LaunchStatus) -> &'static str {
     match s {
         LaunchStatus::Pending => "PENDING",
         LaunchStatus::InProgress => "IN_PROGRESS",
@@ -237,7 +261,8 @@ fn wire(s: LaunchStatus) -> &'static str {
 }
 
 /// One line for a person about a restore job.
-pub fn restore_summary(state: JobState, status: &crate::contract::RestoreJobStatus) -> String {
+pub fn restore_summary(status: &crate::contract::RestoreJobStatus) -> String {
+    let state = status.state;
     let head = format!(
         "restore job {} ({})",
         status.restore_job_id, status.job_status
@@ -277,6 +302,7 @@ mod tests {
             source_server_ids: (0..n).map(sid).collect(),
             recovery_instance_ids: vec![],
             reused: false,
+            label: Some("batch 0".into()),
         }
     }
 
@@ -315,26 +341,25 @@ mod tests {
             ("COMPLETED", &["LAUNCHED", "IN_PROGRESS"], Failed),
         ];
         for (job_status, launch, want) in cases {
-            let (state, _) = judge_drs(&asked(launch.len()), &job(job_status, launch)).unwrap();
-            assert_eq!(state, *want, "{job_status} {launch:?}");
+            let status = judge_drs(&asked(launch.len()), &job(job_status, launch)).unwrap();
+            assert_eq!(status.state, *want, "{job_status} {launch:?}");
         }
     }
 
     #[test]
     fn completed_job_missing_an_asked_server_fails_naming_it() {
-        let (state, status) =
-            judge_drs(&asked(3), &job("COMPLETED", &["LAUNCHED", "LAUNCHED"])).unwrap();
-        assert_eq!(state, JobState::Failed);
-        assert_eq!(status.failed_server_ids, [sid(2)]);
+        let status = judge_drs(&asked(3), &job("COMPLETED", &["LAUNCHED", "LAUNCHED"])).unwrap();
+        assert_eq!(status.state, JobState::Failed);
+        assert_eq!(status.not_launched[0].source_server_id, sid(2));
         assert_eq!(status.counts.failed, 1);
-        let summary = drs_summary(state, &status);
+        let summary = drs_summary(&status);
         assert!(summary.contains(&sid(2)), "{summary}");
         assert!(summary.contains("did not include"), "{summary}");
     }
 
     #[test]
     fn counts_servers_by_launch_status() {
-        let (_, status) = judge_drs(
+        let status = judge_drs(
             &asked(5),
             &job(
                 "STARTED",
@@ -356,14 +381,13 @@ mod tests {
 
     #[test]
     fn failed_servers_carry_the_job_log_reason_into_the_summary() {
-        let (state, mut status) =
-            judge_drs(&asked(2), &job("COMPLETED", &["LAUNCHED", "FAILED"])).unwrap();
+        let mut status = judge_drs(&asked(2), &job("COMPLETED", &["LAUNCHED", "FAILED"])).unwrap();
         let reasons = [(
             sid(1),
             "LAUNCH_FAILED: InsufficientInstanceCapacity".to_owned(),
         )]
         .into();
-        attach_reasons(&mut status, &reasons);
+        finish_drs(&mut status, &reasons);
         assert_eq!(
             status.not_launched[0].reason.as_deref(),
             Some("LAUNCH_FAILED: InsufficientInstanceCapacity")
@@ -373,7 +397,7 @@ mod tests {
             [(sid(0), "i-0000000000000000".to_owned())].into()
         );
         assert_eq!(
-            drs_summary(state, &status),
+            drs_summary(&status),
             format!(
                 "job drsjob-00000000000000001 (COMPLETED): 1 of 2 servers did not launch: {} FAILED (LAUNCH_FAILED: InsufficientInstanceCapacity)",
                 sid(1)
@@ -383,8 +407,8 @@ mod tests {
 
     #[test]
     fn a_completed_job_with_no_servers_is_a_failure() {
-        let (state, _) = judge_drs(&asked(0), &job("COMPLETED", &[])).unwrap();
-        assert_eq!(state, JobState::Failed);
+        let status = judge_drs(&asked(0), &job("COMPLETED", &[])).unwrap();
+        assert_eq!(status.state, JobState::Failed);
     }
 
     #[test]
@@ -403,6 +427,33 @@ mod tests {
             judge_restore("EXPIRED").unwrap_err().name(),
             "UnknownStatus"
         );
+    }
+
+    #[test]
+    fn a_thousand_failures_with_long_reasons_stay_bounded() {
+        let launch = vec!["FAILED"; 1000];
+        let mut status = judge_drs(&asked(1000), &job("COMPLETED", &launch)).unwrap();
+        let reasons = (0..1000)
+            .map(|i| (sid(i), format!("LAUNCH_FAILED: {}", "x".repeat(5000))))
+            .collect();
+        finish_drs(&mut status, &reasons);
+        assert_eq!(status.not_launched.len(), MAX_LISTED_SERVERS);
+        assert_eq!(
+            status.not_launched_omitted as usize,
+            1000 - MAX_LISTED_SERVERS
+        );
+        assert!(status
+            .not_launched
+            .iter()
+            .all(|s| s.reason.as_ref().unwrap().chars().count() <= MAX_REASON_CHARS));
+        let summary = drs_summary(&status);
+        assert!(
+            summary.contains("1000 of 1000 servers did not launch"),
+            "{}",
+            &summary[..100]
+        );
+        assert!(summary.ends_with(&format!("and {} more", 1000 - MAX_LISTED_SERVERS)));
+        assert!(serde_json::to_string(&status).unwrap().len() < 16 * 1024);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::contract::{JobRef, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags};
+use crate::contract::{
+    StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags, Tracked, WaveCheckInput,
+};
 use crate::error::TaskError;
 use crate::idempotency::IDEMPOTENCY_TAG;
 
@@ -28,16 +30,15 @@ pub fn start_recovery(input: &StartRecoveryInput) -> Result<(), TaskError> {
             ));
         }
         if let Some(snapshot) = &server.recovery_snapshot_id {
-            prefixed_id(
-                &format!("sourceServers[{i}].recoverySnapshotID"),
-                snapshot,
-                "pit-",
-                17,
-                "^pit-[0-9a-zA-Z]{17}$",
-            )?;
+            recovery_snapshot_id(&format!("sourceServers[{i}].recoverySnapshotID"), snapshot)?;
         }
     }
     tags(&input.tags)
+}
+
+/// `RecoverySnapshotID`: `^pit-[0-9a-zA-Z]{17}$`.
+pub fn recovery_snapshot_id(field: &str, value: &str) -> Result<(), TaskError> {
+    prefixed_id(field, value, "pit-", 17, "^pit-[0-9a-zA-Z]{17}$")
 }
 
 /// Validates a `start-failback` input and returns the recovery instance IDs to fail back.
@@ -103,23 +104,46 @@ pub fn start_restore(input: &StartRestoreInput) -> Result<(), TaskError> {
     Ok(())
 }
 
-/// Validates a job reference given to `check-status`.
-pub fn job_ref(job: &JobRef) -> Result<(), TaskError> {
-    match job {
-        JobRef::DrsJob(j) => prefixed_id(
-            "jobID",
-            &j.job_id,
-            "drsjob-",
-            17,
-            "^drsjob-[0-9a-zA-Z]{17}$",
-        ),
-        JobRef::RestoreJob(j) => {
-            if j.restore_job_id.trim().is_empty() {
-                return Err(TaskError::invalid("restoreJobId", "must not be empty"));
+/// At most this many jobs are checked in one `check-status` call (a 1,000-server wave in
+/// jobs of 1 server, plus its restores).
+pub const MAX_TRACKED_JOBS: usize = 1100;
+
+/// Validates the input of `check-status`.
+pub fn wave_check(input: &WaveCheckInput) -> Result<(), TaskError> {
+    if input.jobs.is_empty() || input.jobs.len() > MAX_TRACKED_JOBS {
+        return Err(TaskError::invalid(
+            "jobs",
+            format!(
+                "must hold 1 to {MAX_TRACKED_JOBS} jobs, got {}",
+                input.jobs.len()
+            ),
+        ));
+    }
+    for (i, job) in input.jobs.iter().enumerate() {
+        match job {
+            Tracked::DrsJob(j) => prefixed_id(
+                &format!("jobs[{i}].jobID"),
+                &j.job_id,
+                "drsjob-",
+                17,
+                "^drsjob-[0-9a-zA-Z]{17}$",
+            )?,
+            Tracked::RestoreJob(j) => {
+                if j.restore_job_id.trim().is_empty() {
+                    return Err(TaskError::invalid(
+                        format!("jobs[{i}].restoreJobId"),
+                        "must not be empty",
+                    ));
+                }
+                arn(
+                    &format!("jobs[{i}].recoveryPointArn"),
+                    &j.recovery_point_arn,
+                )?;
             }
-            arn("recoveryPointArn", &j.recovery_point_arn)
+            Tracked::NotStarted(_) => {}
         }
     }
+    Ok(())
 }
 
 /// `SourceServerID`: `^s-[0-9a-zA-Z]{17}$`, 19 characters.
@@ -188,7 +212,8 @@ fn idempotency_key(value: &str) -> Result<(), TaskError> {
     Ok(())
 }
 
-fn tags(tags: &Tags) -> Result<(), TaskError> {
+/// Tags: keys and values of at most 256 characters, none of the reserved ones.
+pub fn tags(tags: &Tags) -> Result<(), TaskError> {
     for (key, value) in tags {
         let field = format!("tags.{key}");
         if key.chars().count() > MAX_TAG_LEN {
@@ -299,7 +324,7 @@ mod tests {
             source_servers: servers,
             tags: Tags::new(),
             idempotency_key: "exec#w0#b0".into(),
-            validate_only: false,
+            label: None,
         }
     }
 
@@ -428,7 +453,7 @@ mod tests {
             launched,
             tags: Tags::new(),
             idempotency_key: "exec#failback".into(),
-            validate_only: false,
+            label: None,
         }
     }
 
@@ -511,7 +536,7 @@ mod tests {
             resource_type: Some("EFS".into()),
             copy_source_tags_to_restored_resource: None,
             idempotency_key: "exec#restore-0".into(),
-            validate_only: false,
+            label: None,
         }
     }
 
@@ -600,23 +625,33 @@ mod tests {
     #[test]
     fn job_ids_are_checked_before_any_status_call() {
         use crate::contract::{DrsJobRef, DrsOperation};
-        let job = |id: &str| {
-            JobRef::DrsJob(DrsJobRef {
-                job_id: id.into(),
-                operation: DrsOperation::Drill,
-                source_server_ids: vec![],
-                recovery_instance_ids: vec![],
-                reused: false,
-            })
+        let check = |ids: &[&str]| WaveCheckInput {
+            wave: "wave 0 (data)".into(),
+            jobs: ids
+                .iter()
+                .map(|id| {
+                    Tracked::DrsJob(DrsJobRef {
+                        job_id: (*id).into(),
+                        operation: DrsOperation::Drill,
+                        source_server_ids: vec![],
+                        recovery_instance_ids: vec![],
+                        reused: false,
+                        label: None,
+                    })
+                })
+                .collect(),
+            give_up_after_seconds: 60,
+            is_final: false,
         };
-        assert_eq!(job_ref(&job("drsjob-1234567890abcdefg")), Ok(()));
+        assert_eq!(wave_check(&check(&["drsjob-1234567890abcdefg"])), Ok(()));
         assert_eq!(
-            field_of(job_ref(&job("drsjob-1234567890abcdef"))).unwrap(),
-            "jobID"
+            field_of(wave_check(&check(&[
+                "drsjob-1234567890abcdefg",
+                "drsjob-1234567890abcdef"
+            ])))
+            .unwrap(),
+            "jobs[1].jobID"
         );
-        assert_eq!(
-            field_of(job_ref(&job("job-1234567890abcdefgh"))).unwrap(),
-            "jobID"
-        );
+        assert_eq!(field_of(wave_check(&check(&[]))).unwrap(), "jobs");
     }
 }

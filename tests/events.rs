@@ -1,14 +1,16 @@
 //! Every sample payload in `events/` parses into the type its folder claims, and every
-//! `invalid-*` sample is rejected by the handler's own parse-and-validate step, naming the
-//! field this table expects.
+//! `invalid-*` sample is rejected by the handler's own parse-and-validate step (for workflow
+//! inputs: `prepare-plan`'s checks, which need no AWS call), naming the field this table
+//! expects.
 
 use std::fs;
 use std::path::Path;
 
 use dr_orchestrator::contract::{
-    self, JobRef, StartFailbackInput, StartRecoveryInput, StartRestoreInput,
+    self, StartFailbackInput, StartRecoveryInput, StartRestoreInput, WaveCheckInput,
 };
 use dr_orchestrator::error::TaskError;
+use dr_orchestrator::plan::{self, Defaults, RecoveryPlan, RestorePlan};
 use dr_orchestrator::validate;
 use serde_json::Value;
 
@@ -38,10 +40,105 @@ const INVALID: &[(&str, &str)] = &[
     ),
     ("start-restore/invalid-resource-type.json", "resourceType"),
     ("start-restore/invalid-missing-metadata.json", "payload"),
-    ("check-status/invalid-job-id.json", "jobID"),
-    ("check-status/invalid-kind.json", "kind"),
-    ("check-status/invalid-unknown-field.json", "payload"),
+    ("check-status/invalid-job-id.json", "jobs[0].jobID"),
+    ("check-status/invalid-kind.json", "jobs[0].kind"),
+    ("check-status/invalid-unknown-field.json", "jobs[0]"),
 ];
+
+/// The field each invalid workflow input must be rejected for.
+const INVALID_PLANS: &[(&str, &str)] = &[
+    ("invalid-missing-is-drill.json", "isDrill"),
+    (
+        "invalid-bad-server-in-wave-3.json",
+        "waves[2].sourceServers[1].sourceServerID",
+    ),
+    (
+        "invalid-server-in-two-waves.json",
+        "waves[1].sourceServers[0].sourceServerID",
+    ),
+    ("invalid-several-problems.json", "plan"),
+];
+
+fn check_plan(name: &str, input: Value) -> Result<(), TaskError> {
+    let defaults = Defaults::default();
+    let (body, _) = plan::split_envelope(input)?;
+    match name {
+        "restores.json" => {
+            plan::check_restore_plan(&contract::parse::<RestorePlan>(body)?, &defaults).map(drop)
+        }
+        n if n.starts_with("failback") => {
+            plan::check_failback_plan(&plan::failback_plan(body)?, &defaults).map(drop)
+        }
+        _ => {
+            plan::check_recovery_plan(&contract::parse::<RecoveryPlan>(body)?, &defaults).map(drop)
+        }
+    }
+}
+
+#[test]
+fn every_workflow_sample_passes_prepare_plans_checks_or_is_rejected_as_listed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events/statemachine");
+    let mut seen = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let input: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let result = check_plan(&name, input);
+        match INVALID_PLANS.iter().find(|(n, _)| *n == name) {
+            None => assert_eq!(result, Ok(()), "events/statemachine/{name} should be valid"),
+            Some((_, field)) => match result {
+                Err(TaskError::InvalidInput { field: f, .. }) => assert_eq!(&f, field, "{name}"),
+                other => panic!("{name}: expected InvalidInput on {field}, got {other:?}"),
+            },
+        }
+        seen += 1;
+    }
+    assert!(seen >= 12, "only {seen} workflow samples");
+}
+
+#[test]
+fn every_problem_of_a_plan_is_reported_at_once() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events/statemachine/invalid-several-problems.json");
+    let input: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    let Err(TaskError::InvalidInput { constraint, .. }) = check_plan("x", input) else {
+        panic!("not rejected");
+    };
+    for expected in [
+        "7 problems",
+        "waves[2].name: wave 0 already has the name \"data\"",
+        "options.batchSize: must be a whole number from 1 to 200, got 500",
+        "options.pollIntervalSeconds: must be a whole number from 1 to 3600, got 0",
+        "isDrill: is required",
+        "waves[0].sourceServers[0].sourceServerID: must match ^s-[0-9a-zA-Z]{17}$",
+        "waves[1].name: is required",
+        "waves[2]: a wave needs sourceServers, select or restores",
+    ] {
+        assert!(
+            constraint.contains(expected),
+            "{expected:?} not in {constraint}"
+        );
+    }
+}
+
+#[test]
+fn eventbridge_inputs_carry_the_plan_and_its_trigger() {
+    let input = serde_json::json!({
+        "plan": {"isDrill": false, "waves": [{"name": "w", "sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60009"}]}]},
+        "trigger": {"kind": "EVENT", "eventId": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "source": "dr-orchestrator"}
+    });
+    let (body, trigger) = plan::split_envelope(input).unwrap();
+    assert_eq!(
+        trigger.event_id.as_deref(),
+        Some("6a7e8feb-b491-4cf7-a9f1-bf3703467718")
+    );
+    assert!(body.get("waves").is_some());
+    let stray = serde_json::json!({"plan": {}, "trigger": {"kind": "EVENT"}, "extra": 1});
+    assert_eq!(
+        plan::split_envelope(stray).unwrap_err(),
+        TaskError::invalid("extra", "unknown field next to plan and trigger")
+    );
+}
 
 fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
     match handler {
@@ -52,7 +149,7 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
             validate::start_failback(&contract::parse::<StartFailbackInput>(payload)?).map(drop)
         }
         "start-restore" => validate::start_restore(&contract::parse::<StartRestoreInput>(payload)?),
-        "check-status" => validate::job_ref(&contract::parse::<JobRef>(payload)?),
+        "check-status" => validate::wave_check(&contract::parse::<WaveCheckInput>(payload)?),
         other => panic!("events/{other}: no handler of that name"),
     }
 }

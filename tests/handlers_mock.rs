@@ -19,7 +19,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use dr_orchestrator::config::Config;
-use dr_orchestrator::contract::{JobRef, JobState, StatusDetail};
+use dr_orchestrator::contract::{JobRef, JobReport, JobState};
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::check_status::{self, Clients};
 use dr_orchestrator::handlers::{start_failback, start_recovery, start_restore};
@@ -169,7 +169,7 @@ async fn retried_start_returns_the_existing_job_without_a_second_start_recovery(
         0,
         "a second StartRecovery would launch the servers twice"
     );
-    match out.into_job().unwrap() {
+    match out {
         JobRef::DrsJob(j) => {
             assert!(j.reused);
             assert_eq!(j.job_id, JOB);
@@ -395,7 +395,7 @@ async fn start_restore_sends_the_same_token_on_every_retry() {
         .unwrap();
 
     assert_eq!(first, second);
-    let Some(JobRef::RestoreJob(r)) = first.into_job() else {
+    let JobRef::RestoreJob(r) = first else {
         panic!()
     };
     assert_eq!(r.restore_job_id.len(), "token:".len() + 32);
@@ -405,8 +405,14 @@ async fn start_restore_sends_the_same_token_on_every_retry() {
     );
 }
 
+fn wave_of(job: Value) -> Value {
+    json!({"wave": "wave 0 (data)", "giveUpAfterSeconds": 600, "jobs": [job]})
+}
+
 fn drs_ref() -> Value {
-    json!({"kind": "DRS_JOB", "jobID": JOB, "operation": "DRILL", "sourceServerIDs": [S1, S2]})
+    wave_of(
+        json!({"kind": "DRS_JOB", "jobID": JOB, "operation": "DRILL", "sourceServerIDs": [S1, S2], "label": "batch 0"}),
+    )
 }
 
 #[tokio::test]
@@ -446,23 +452,26 @@ async fn check_status_reports_a_failed_server_with_its_job_log_reason() {
     let report = check_status::handle(&c, event(drs_ref())).await.unwrap();
 
     assert_eq!(report.state, JobState::Failed);
-    let StatusDetail::DrsJob(d) = &report.detail else {
+    assert_eq!(report.error, "RecoveryFailed");
+    let JobReport::DrsJob(d) = &report.jobs[0] else {
         panic!()
     };
-    assert_eq!(d.failed_server_ids, [S2]);
+    assert_eq!(d.not_launched[0].source_server_id, S2);
     assert_eq!(d.counts.launched, 1);
     assert_eq!(
         d.not_launched[0].reason.as_deref(),
         Some("LAUNCH_FAILED: InsufficientInstanceCapacity")
     );
     assert!(
-        report.summary.contains("InsufficientInstanceCapacity"),
+        report.cause.contains(&format!(
+            "wave 0 (data): 1 of 1 jobs failed: batch 0 (job {JOB}): 1 of 2 servers did not launch: {S2} FAILED (LAUNCH_FAILED: InsufficientInstanceCapacity)"
+        )),
         "{}",
-        report.summary
+        report.cause
     );
     let wire = serde_json::to_value(&report).unwrap();
     assert_eq!(wire["state"], "FAILED");
-    assert_eq!(wire["kind"], "DRS_JOB");
+    assert_eq!(wire["jobs"][0]["kind"], "DRS_JOB");
 }
 
 #[tokio::test]
@@ -539,7 +548,9 @@ async fn check_status_of_a_missing_job_is_not_found() {
 
 #[tokio::test]
 async fn check_status_reports_restores() {
-    let restore_ref = json!({"kind": "RESTORE_JOB", "restoreJobId": "r-1", "recoveryPointArn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:abc"});
+    let restore_ref = wave_of(
+        json!({"kind": "RESTORE_JOB", "restoreJobId": "r-1", "recoveryPointArn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:abc"}),
+    );
     for (status, message, created, state) in [
         (RestoreJobStatus::Running, None, None, JobState::InProgress),
         (
@@ -577,35 +588,46 @@ async fn check_status_reports_restores() {
             .unwrap();
         assert_eq!(report.state, state, "{label}");
         if let Some(m) = message {
-            assert!(report.summary.contains(m), "{}", report.summary);
+            assert_eq!(report.error, "RestoreFailed");
+            assert!(report.cause.contains(m), "{}", report.cause);
         }
-        if let Some(arn) = created {
-            assert!(report.summary.contains(arn), "{}", report.summary);
-        }
+        let JobReport::RestoreJob(r) = &report.jobs[0] else {
+            panic!()
+        };
+        assert_eq!(r.created_resource_arn.as_deref(), created, "{label}");
     }
 }
 
 #[tokio::test]
-async fn validate_only_checks_the_input_and_calls_nothing() {
-    let lookup = no_jobs();
+async fn a_drill_job_never_satisfies_a_real_recoverys_key() {
+    let lookup = mock!(aws_sdk_drs::Client::describe_jobs).then_output(|| {
+        let mut drill = job(
+            JobStatus::Started,
+            vec![
+                server(S1, LaunchStatus::InProgress, None),
+                server(S2, LaunchStatus::InProgress, None),
+            ],
+            KEY,
+        );
+        drill.initiated_by = Some(aws_sdk_drs::types::InitiatedBy::StartDrill);
+        drill.r#type = Some(aws_sdk_drs::types::JobType::Launch);
+        DescribeJobsOutput::builder().items(drill).build()
+    });
     let start = mock!(aws_sdk_drs::Client::start_recovery)
         .then_output(|| StartRecoveryOutput::builder().build());
     let client = drs(&[&lookup, &start]);
-    let mut payload = recovery_payload();
-    payload["validateOnly"] = json!(true);
+    let mut real = recovery_payload();
+    real["isDrill"] = json!(false);
 
-    let out = start_recovery::handle(&client, &Config::default(), event(payload.clone()))
-        .await
-        .unwrap();
-    assert_eq!(
-        serde_json::to_value(out).unwrap(),
-        json!({"valid": true, "items": 2})
-    );
-
-    payload["sourceServers"][0]["sourceServerID"] = json!("s-bad");
-    let err = start_recovery::handle(&client, &Config::default(), event(payload))
+    let err = start_recovery::handle(&client, &Config::default(), event(real))
         .await
         .unwrap_err();
-    assert_eq!(err.name(), "InvalidInput");
-    assert_eq!(lookup.num_calls() + start.num_calls(), 0);
+    assert_eq!(err.name(), "Conflict");
+    assert!(err.to_string().contains("START_DRILL"), "{err}");
+    assert_eq!(start.num_calls(), 0);
+
+    let reused = start_recovery::handle(&client, &Config::default(), event(recovery_payload()))
+        .await
+        .unwrap();
+    assert!(matches!(reused, JobRef::DrsJob(j) if j.reused));
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_drs::config::retry::RetryConfig;
 use aws_sdk_drs::config::{BehaviorVersion, Credentials, Region};
 use dr_orchestrator::config::Config;
-use dr_orchestrator::contract::{JobRef, JobState, StatusDetail, StatusReport};
+use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::check_status::{self, Clients};
 use dr_orchestrator::handlers::{start_failback, start_recovery, start_restore};
@@ -77,18 +77,16 @@ impl Env {
             "sourceServers": servers.iter().map(|s| json!({"sourceServerID": s})).collect::<Vec<_>>(),
             "idempotencyKey": key,
         });
-        start_recovery::handle(&self.clients.drs, &self.config, event(payload))
-            .await
-            .map(|o| o.into_job().expect("a job"))
+        start_recovery::handle(&self.clients.drs, &self.config, event(payload)).await
     }
 
     /// Polls `check-status` as the state machine would, until the job is judged.
-    async fn wait(&self, job: &JobRef) -> StatusReport {
+    async fn wait(&self, job: &JobRef) -> WaveReport {
+        let input = json!({"wave": "wave 0 (test)", "giveUpAfterSeconds": 600, "jobs": [job]});
         for _ in 0..200 {
-            let report =
-                check_status::handle(&self.clients, event(serde_json::to_value(job).unwrap()))
-                    .await
-                    .unwrap();
+            let report = check_status::handle(&self.clients, event(input.clone()))
+                .await
+                .unwrap();
             if report.state != JobState::InProgress {
                 return report;
             }
@@ -113,9 +111,9 @@ impl Env {
     }
 }
 
-fn drs_detail(r: &StatusReport) -> &dr_orchestrator::contract::DrsJobStatus {
-    match &r.detail {
-        StatusDetail::DrsJob(d) => d,
+fn drs_detail(r: &WaveReport) -> &dr_orchestrator::contract::DrsJobStatus {
+    match &r.jobs[0] {
+        JobReport::DrsJob(d) => d,
         other => panic!("{other:?}"),
     }
 }
@@ -151,12 +149,14 @@ async fn a_failed_server_makes_the_job_failed_naming_it_and_why() {
     let report = env.wait(&job).await;
     assert_eq!(report.state, JobState::Failed);
     let d = drs_detail(&report);
-    assert_eq!(d.failed_server_ids, [S2]);
-    assert!(report.summary.contains(S2), "{}", report.summary);
+    assert_eq!(d.not_launched.len(), 1);
+    assert_eq!(d.not_launched[0].source_server_id, S2);
+    assert_eq!(report.error, "RecoveryFailed");
+    assert!(report.cause.contains(S2), "{}", report.cause);
     assert!(
-        report.summary.contains("InsufficientInstanceCapacity"),
+        report.cause.contains("InsufficientInstanceCapacity"),
         "{}",
-        report.summary
+        report.cause
     );
     assert!(env.calls("DescribeJobLogItems") >= 1);
 }
@@ -257,13 +257,9 @@ async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
 
     let failback = start_failback::handle(&env.clients.drs, &env.config, event(payload.clone()))
         .await
-        .unwrap()
-        .into_job()
         .unwrap();
     let again = start_failback::handle(&env.clients.drs, &env.config, event(payload))
         .await
-        .unwrap()
-        .into_job()
         .unwrap();
     let report = env.wait(&failback).await;
 
@@ -278,9 +274,7 @@ async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
 
 async fn restore(env: &Env, rp: &str, key: &str) -> Result<JobRef, TaskError> {
     let payload = json!({"recoveryPointArn": rp, "metadata": {"newFileSystem": "true"}, "idempotencyKey": key});
-    start_restore::handle(&env.clients.backup, event(payload))
-        .await
-        .map(|o| o.into_job().expect("a job"))
+    start_restore::handle(&env.clients.backup, event(payload)).await
 }
 
 #[tokio::test]
@@ -290,7 +284,7 @@ async fn a_restore_completes_with_its_created_resource_and_a_retry_reuses_it() {
     assert_eq!(restore(&env, EFS_RP, "run-9#r0").await.unwrap(), job);
     let report = env.wait(&job).await;
     assert_eq!(report.state, JobState::Succeeded);
-    let StatusDetail::RestoreJob(d) = &report.detail else {
+    let JobReport::RestoreJob(d) = &report.jobs[0] else {
         panic!()
     };
     assert!(d
@@ -318,10 +312,11 @@ async fn a_failing_restore_reports_its_status_message() {
     let job = restore(&env, EFS_RP, "run-10#r0").await.unwrap();
     let report = env.wait(&job).await;
     assert_eq!(report.state, JobState::Failed);
+    assert_eq!(report.error, "RestoreFailed");
     assert!(
-        report.summary.contains("Access denied to KMS key"),
+        report.cause.contains("Access denied to KMS key"),
         "{}",
-        report.summary
+        report.cause
     );
 }
 

@@ -1,19 +1,21 @@
-//! The AWS Backup calls the handlers make. `StartRestoreJob` always carries a token derived
-//! from the execution, never the random one the SDK would fill in.
+//! The AWS Backup calls the handlers make; the SDK's types stay in here. `StartRestoreJob`
+//! always carries a token derived from the run, never the random one the SDK would fill in.
 
-use aws_sdk_backup::operation::describe_restore_job::DescribeRestoreJobOutput;
 use aws_sdk_backup::Client;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
 
 use super::errors::classify;
-use crate::contract::StartRestoreInput;
+use crate::contract::{RestoreJobRef, RestoreJobStatus, StartRestoreInput};
 use crate::error::TaskError;
 use crate::idempotency::restore_token;
+use crate::status;
 
-/// Calls `StartRestoreJob` and returns the restore job ID.
+/// Calls `StartRestoreJob` (a retry with the same key gets the same job back).
 pub async fn start_restore(
     client: &Client,
     input: &StartRestoreInput,
-) -> Result<String, TaskError> {
+) -> Result<RestoreJobRef, TaskError> {
     let out = client
         .start_restore_job()
         .recovery_point_arn(&input.recovery_point_arn)
@@ -28,20 +30,49 @@ pub async fn start_restore(
         .send()
         .await
         .map_err(|e| classify("StartRestoreJob", e))?;
-    out.restore_job_id.ok_or_else(|| TaskError::Unexpected {
+    let restore_job_id = out.restore_job_id.ok_or_else(|| TaskError::Unexpected {
         message: "StartRestoreJob answered without a RestoreJobId".into(),
+    })?;
+    Ok(RestoreJobRef {
+        restore_job_id,
+        recovery_point_arn: input.recovery_point_arn.clone(),
+        label: input.label.clone(),
     })
 }
 
-/// Reads one restore job.
-pub async fn describe_restore(
+/// Reads and judges one restore job; also returns when AWS created it (epoch seconds).
+pub async fn restore_status(
     client: &Client,
-    restore_job_id: &str,
-) -> Result<DescribeRestoreJobOutput, TaskError> {
-    client
+    job: &RestoreJobRef,
+) -> Result<(RestoreJobStatus, Option<i64>), TaskError> {
+    let out = client
         .describe_restore_job()
-        .restore_job_id(restore_job_id)
+        .restore_job_id(&job.restore_job_id)
         .send()
         .await
-        .map_err(|e| classify("DescribeRestoreJob", e))
+        .map_err(|e| classify("DescribeRestoreJob", e))?;
+    let raw = out.status().map(|s| s.as_str()).unwrap_or("PENDING");
+    let state = status::judge_restore(raw)?;
+    Ok((
+        RestoreJobStatus {
+            label: job.label.clone(),
+            state,
+            restore_job_id: job.restore_job_id.clone(),
+            recovery_point_arn: job.recovery_point_arn.clone(),
+            job_status: raw.to_owned(),
+            percent_done: out.percent_done().map(str::to_owned),
+            created_resource_arn: out.created_resource_arn().map(str::to_owned),
+            status_message: out
+                .status_message()
+                .map(|m| status::truncate(m, status::MAX_REASON_CHARS)),
+            started_at: out.creation_date().map(rfc3339),
+            ended_at: out.completion_date().map(rfc3339),
+        },
+        out.creation_date().map(DateTime::secs),
+    ))
+}
+
+fn rfc3339(t: &DateTime) -> String {
+    t.fmt(Format::DateTime)
+        .unwrap_or_else(|_| t.secs().to_string())
 }

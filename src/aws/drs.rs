@@ -1,36 +1,286 @@
-//! The DRS calls the handlers make. Start calls go out with the SDK's own retries switched off:
-//! DRS has no client token, so only the task-level retry, which looks for the job first, may
-//! send them again.
+//! The DRS calls the handlers make; the SDK's types stay in here. Start calls go out with the
+//! SDK's own retries switched off: DRS has no client token, so only the task-level retry, which
+//! looks for the job first ([`find_or_start_recovery`], [`find_or_start_failback`]), may send
+//! them again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_drs::config::retry::RetryConfig;
-use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job, StartRecoveryRequestSourceServer};
+use aws_sdk_drs::types::{
+    DescribeJobsRequestFilters, InitiatedBy, Job, JobType, ParticipatingServer,
+    StartRecoveryRequestSourceServer,
+};
 use aws_sdk_drs::Client;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use super::errors::classify;
-use crate::contract::{SourceServerSpec, Tags};
+use crate::contract::{DrsJobRef, DrsOperation, SourceServerSpec, StartRecoveryInput, Tags};
 use crate::error::TaskError;
 use crate::idempotency::IDEMPOTENCY_TAG;
+use crate::plan::ActiveLoad;
+use crate::preflight::ServerInfo;
 use crate::status::{ObservedJob, ObservedServer};
 
+/// Returns the recovery or drill job an earlier attempt with the same idempotency key
+/// started, or starts it. A job found under the key must be a launch of the same kind (drill
+/// or recovery) for the same servers; anything else is a `Conflict` and starts nothing.
+pub async fn find_or_start_recovery(
+    client: &Client,
+    input: &StartRecoveryInput,
+    lookback: Duration,
+) -> Result<DrsJobRef, TaskError> {
+    let asked: Vec<String> = input
+        .source_servers
+        .iter()
+        .map(|s| s.source_server_id.clone())
+        .collect();
+    let operation = if input.is_drill {
+        DrsOperation::Drill
+    } else {
+        DrsOperation::Recovery
+    };
+    let (job, reused) = match find_job_by_key(client, &input.idempotency_key, lookback).await? {
+        Some(job) => {
+            check_same_kind(&job, operation)?;
+            check_same_servers(&job, &asked, |s| s.source_server_id())?;
+            (job, true)
+        }
+        None => (
+            start_recovery(
+                client,
+                input.is_drill,
+                &input.source_servers,
+                &input.tags,
+                &input.idempotency_key,
+            )
+            .await?,
+            false,
+        ),
+    };
+    Ok(DrsJobRef {
+        job_id: job.job_id().to_owned(),
+        operation,
+        source_server_ids: asked,
+        recovery_instance_ids: Vec::new(),
+        reused,
+        label: input.label.clone(),
+    })
+}
+
+/// Returns the failback job an earlier attempt with the same key started, or starts it.
+pub async fn find_or_start_failback(
+    client: &Client,
+    recovery_instance_ids: &[String],
+    tags: &Tags,
+    key: &str,
+    label: Option<String>,
+    lookback: Duration,
+) -> Result<DrsJobRef, TaskError> {
+    let (job, reused) = match find_job_by_key(client, key, lookback).await? {
+        Some(job) => {
+            check_same_kind(&job, DrsOperation::Failback)?;
+            check_same_servers(&job, recovery_instance_ids, |s| s.recovery_instance_id())?;
+            (job, true)
+        }
+        None => (
+            start_failback(client, recovery_instance_ids, tags, key).await?,
+            false,
+        ),
+    };
+    Ok(DrsJobRef {
+        job_id: job.job_id().to_owned(),
+        operation: DrsOperation::Failback,
+        source_server_ids: Vec::new(),
+        recovery_instance_ids: recovery_instance_ids.to_vec(),
+        reused,
+        label,
+    })
+}
+
+/// A job found by idempotency key must be the same kind of launch: a drill job must never
+/// satisfy a real recovery's key, nor a recovery a failback's.
+fn check_same_kind(job: &Job, operation: DrsOperation) -> Result<(), TaskError> {
+    let wanted = match operation {
+        DrsOperation::Drill => InitiatedBy::StartDrill,
+        DrsOperation::Recovery => InitiatedBy::StartRecovery,
+        DrsOperation::Failback => InitiatedBy::Failback,
+    };
+    let is_launch = job.r#type().is_none_or(|t| *t == JobType::Launch);
+    let same = job.initiated_by().is_none_or(|i| *i == wanted);
+    if is_launch && same {
+        Ok(())
+    } else {
+        Err(TaskError::Conflict {
+            message: format!(
+                "job {} already carries this idempotency key but is a {} job initiated by {}, not a {operation:?} launch; use a key unique to each batch",
+                job.job_id(),
+                job.r#type().map_or("?", |t| t.as_str()),
+                job.initiated_by().map_or("?", |i| i.as_str()),
+            ),
+        })
+    }
+}
+
+/// A job found by idempotency key must be for the same servers; anything else means the key
+/// was reused for a different request, and starting nothing is the only safe answer.
+fn check_same_servers(
+    job: &Job,
+    asked: &[String],
+    id_of: impl Fn(&ParticipatingServer) -> Option<&str>,
+) -> Result<(), TaskError> {
+    let servers = job.participating_servers();
+    if servers.is_empty() {
+        return Ok(());
+    }
+    let mut have: Vec<&str> = servers.iter().filter_map(&id_of).collect();
+    let mut want: Vec<&str> = asked.iter().map(String::as_str).collect();
+    have.sort_unstable();
+    want.sort_unstable();
+    if have == want {
+        Ok(())
+    } else {
+        Err(TaskError::Conflict {
+            message: format!(
+                "job {} already carries this idempotency key but is for other servers; use a key unique to each batch",
+                job.job_id()
+            ),
+        })
+    }
+}
+
+/// Every source server of the account with its tags and replication (`DescribeSourceServers`,
+/// all pages).
+pub async fn source_servers(client: &Client) -> Result<BTreeMap<String, ServerInfo>, TaskError> {
+    let mut out = BTreeMap::new();
+    let mut pages = client
+        .describe_source_servers()
+        .max_results(1000)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(server) = pages.next().await {
+        let server = server.map_err(|e| classify("DescribeSourceServers", e))?;
+        let Some(id) = server.source_server_id() else {
+            continue;
+        };
+        let replication = server.data_replication_info();
+        out.insert(
+            id.to_owned(),
+            ServerInfo {
+                tags: server
+                    .tags()
+                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                replication_state: replication
+                    .and_then(|r| r.data_replication_state())
+                    .map(|s| s.as_str().to_owned()),
+                lag: replication
+                    .and_then(|r| r.lag_duration())
+                    .map(str::to_owned),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The IDs of a source server's recovery snapshots (`DescribeRecoverySnapshots`, all pages).
+pub async fn recovery_snapshot_ids(
+    client: &Client,
+    source_server_id: &str,
+) -> Result<BTreeSet<String>, TaskError> {
+    let mut out = BTreeSet::new();
+    let mut pages = client
+        .describe_recovery_snapshots()
+        .source_server_id(source_server_id)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(snapshot) = pages.next().await {
+        let snapshot = snapshot.map_err(|e| classify("DescribeRecoverySnapshots", e))?;
+        out.insert(snapshot.snapshot_id().to_owned());
+    }
+    Ok(out)
+}
+
+/// How many jobs of the account are active (`PENDING` or `STARTED`) and how many servers
+/// they hold, among the jobs created in the last `lookback`.
+pub async fn active_load(client: &Client, lookback: Duration) -> Result<ActiveLoad, TaskError> {
+    let mut load = ActiveLoad::default();
+    let mut pages = client
+        .describe_jobs()
+        .filters(
+            DescribeJobsRequestFilters::builder()
+                .from_date(window_start(lookback)?)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(job) = pages.next().await {
+        let job = job.map_err(|e| classify("DescribeJobs", e))?;
+        let active = job
+            .status()
+            .is_some_and(|s| matches!(s.as_str(), "PENDING" | "STARTED"));
+        if active {
+            load.jobs += 1;
+            load.servers += job.participating_servers().len();
+        }
+    }
+    Ok(load)
+}
+
+/// Reads the jobs `job_ids` with `DescribeJobs` (at most 1,000 IDs per call, all pages). A job
+/// DRS does not list is `NotFound` (a job started moments ago may not be listed yet: the
+/// workflow retries).
+pub async fn describe_jobs(
+    client: &Client,
+    job_ids: &[String],
+) -> Result<BTreeMap<String, ObservedJob>, TaskError> {
+    let mut found = BTreeMap::new();
+    for chunk in job_ids.chunks(1000) {
+        let mut pages = client
+            .describe_jobs()
+            .filters(
+                DescribeJobsRequestFilters::builder()
+                    .set_job_ids(Some(chunk.to_vec()))
+                    .build(),
+            )
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(job) = pages.next().await {
+            let job = job.map_err(|e| classify("DescribeJobs", e))?;
+            found.insert(job.job_id().to_owned(), observe(&job));
+        }
+    }
+    if let Some(missing) = job_ids.iter().find(|id| !found.contains_key(*id)) {
+        return Err(TaskError::NotFound {
+            message: format!("DescribeJobs: no job {missing}"),
+        });
+    }
+    Ok(found)
+}
+
+fn window_start(lookback: Duration) -> Result<String, TaskError> {
+    let from = SystemTime::now()
+        .checked_sub(lookback)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    DateTime::from(from)
+        .fmt(Format::DateTime)
+        .map_err(|e| TaskError::Unexpected {
+            message: format!("formatting the DescribeJobs window: {e}"),
+        })
+}
+
 /// Finds a job started in the last `lookback` whose idempotency tag is `key`.
-pub async fn find_job_by_key(
+async fn find_job_by_key(
     client: &Client,
     key: &str,
     lookback: Duration,
 ) -> Result<Option<Job>, TaskError> {
-    let from = SystemTime::now()
-        .checked_sub(lookback)
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    let from = DateTime::from(from)
-        .fmt(Format::DateTime)
-        .map_err(|e| TaskError::Unexpected {
-            message: format!("formatting the DescribeJobs window: {e}"),
-        })?;
+    let from = window_start(lookback)?;
     let mut pages = client
         .describe_jobs()
         .filters(
@@ -55,7 +305,7 @@ pub async fn find_job_by_key(
 }
 
 /// Calls `StartRecovery` once, tagging the job with the idempotency key.
-pub async fn start_recovery(
+async fn start_recovery(
     client: &Client,
     is_drill: bool,
     servers: &[SourceServerSpec],
@@ -84,7 +334,7 @@ pub async fn start_recovery(
 }
 
 /// Calls `StartFailbackLaunch` once, tagging the job with the idempotency key.
-pub async fn start_failback(
+async fn start_failback(
     client: &Client,
     recovery_instance_ids: &[String],
     tags: &Tags,
@@ -100,28 +350,6 @@ pub async fn start_failback(
         .await
         .map_err(|e| classify("StartFailbackLaunch", e))?;
     job_of("StartFailbackLaunch", out.job)
-}
-
-/// Reads one job with `DescribeJobs`.
-pub async fn describe_job(client: &Client, job_id: &str) -> Result<ObservedJob, TaskError> {
-    let out = client
-        .describe_jobs()
-        .filters(
-            DescribeJobsRequestFilters::builder()
-                .job_ids(job_id)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| classify("DescribeJobs", e))?;
-    let job = out
-        .items()
-        .iter()
-        .find(|j| j.job_id() == job_id)
-        .ok_or_else(|| TaskError::NotFound {
-            message: format!("DescribeJobs: no job {job_id}"),
-        })?;
-    Ok(observe(job))
 }
 
 /// Why servers of a job failed, from its log: the last failure event per source server.
@@ -159,7 +387,7 @@ pub async fn failure_reasons(
 }
 
 /// The fields of a DRS job the status judgement needs, as plain strings.
-pub fn observe(job: &Job) -> ObservedJob {
+fn observe(job: &Job) -> ObservedJob {
     ObservedJob {
         job_id: job.job_id().to_owned(),
         status: job

@@ -1,5 +1,5 @@
-//! `check-status`: judges a job started by any start handler and returns the state a `Choice`
-//! state routes on, with a compact summary.
+//! `check-status`: judges every job of a wave (or of one round of it) and returns the state a
+//! `Choice` state routes on, with a bounded report and, for a failed wave, its error and cause.
 
 use std::time::SystemTime;
 
@@ -10,11 +10,13 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::aws::{backup, drs};
-use crate::contract::{self, JobRef, JobState, RestoreJobStatus, StatusDetail, StatusReport};
+use crate::contract::{
+    self, JobReport, JobState, NotStartedStatus, Tracked, WaveCheckInput, WaveReport,
+};
 use crate::error::TaskError;
-use crate::{status, validate};
+use crate::{status, validate, wave};
 
-/// The clients `check-status` needs: a job reference may name either service.
+/// The clients `check-status` needs: a wave may hold jobs of both services.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub drs: aws_sdk_drs::Client,
@@ -22,63 +24,69 @@ pub struct Clients {
 }
 
 /// Handles one invocation.
-pub async fn handle(
-    clients: &Clients,
-    event: LambdaEvent<Value>,
-) -> Result<StatusReport, TaskError> {
-    let job: JobRef = contract::parse(event.payload)?;
-    validate::job_ref(&job)?;
-    let report = match &job {
-        JobRef::DrsJob(asked) => {
-            let observed = drs::describe_job(&clients.drs, &asked.job_id).await?;
-            let (state, mut detail) = status::judge_drs(asked, &observed)?;
-            if state == JobState::Failed && !detail.failed_server_ids.is_empty() {
-                let reasons = drs::failure_reasons(&clients.drs, &asked.job_id).await?;
-                status::attach_reasons(&mut detail, &reasons);
-            }
-            let created = observed
-                .created
-                .as_deref()
-                .and_then(|c| DateTime::from_str(c, Format::DateTime).ok());
-            StatusReport {
-                state,
-                summary: status::drs_summary(state, &detail),
-                elapsed_seconds: elapsed_since(created.as_ref()),
-                detail: StatusDetail::DrsJob(detail),
-            }
-        }
-        JobRef::RestoreJob(asked) => {
-            let out = backup::describe_restore(&clients.backup, &asked.restore_job_id).await?;
-            let raw = out.status().map(|s| s.as_str()).unwrap_or("PENDING");
-            let state = status::judge_restore(raw)?;
-            let detail = RestoreJobStatus {
-                restore_job_id: asked.restore_job_id.clone(),
-                job_status: raw.to_owned(),
-                percent_done: out.percent_done().map(str::to_owned),
-                created_resource_arn: out.created_resource_arn().map(str::to_owned),
-                status_message: out.status_message().map(str::to_owned),
-                started_at: out.creation_date().map(rfc3339),
-                ended_at: out.completion_date().map(rfc3339),
-            };
-            StatusReport {
-                state,
-                summary: status::restore_summary(state, &detail),
-                elapsed_seconds: elapsed_since(out.creation_date()),
-                detail: StatusDetail::RestoreJob(detail),
-            }
-        }
+pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<WaveReport, TaskError> {
+    let input: WaveCheckInput = contract::parse(event.payload)?;
+    validate::wave_check(&input)?;
+
+    let drs_ids: Vec<String> = input
+        .jobs
+        .iter()
+        .filter_map(|j| match j {
+            Tracked::DrsJob(d) => Some(d.job_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let observed = if drs_ids.is_empty() {
+        Default::default()
+    } else {
+        drs::describe_jobs(&clients.drs, &drs_ids).await?
     };
-    info!(state = ?report.state, summary = %report.summary, "status");
+
+    let mut oldest: Option<i64> = None;
+    let mut reports = Vec::with_capacity(input.jobs.len());
+    for job in &input.jobs {
+        let report = match job {
+            Tracked::DrsJob(asked) => {
+                let seen = &observed[&asked.job_id];
+                let mut detail = status::judge_drs(asked, seen)?;
+                let reasons = if detail.state == JobState::Failed {
+                    drs::failure_reasons(&clients.drs, &asked.job_id).await?
+                } else {
+                    Default::default()
+                };
+                status::finish_drs(&mut detail, &reasons);
+                let created = seen
+                    .created
+                    .as_deref()
+                    .and_then(|c| DateTime::from_str(c, Format::DateTime).ok())
+                    .map(|c| c.secs());
+                oldest = min(oldest, created);
+                JobReport::DrsJob(detail)
+            }
+            Tracked::RestoreJob(asked) => {
+                let (detail, created) = backup::restore_status(&clients.backup, asked).await?;
+                oldest = min(oldest, created);
+                JobReport::RestoreJob(detail)
+            }
+            Tracked::NotStarted(n) => JobReport::NotStarted(NotStartedStatus {
+                label: n.label.clone(),
+                state: JobState::Failed,
+                error: status::truncate(&n.error, 100),
+                cause: status::truncate(n.cause.as_deref().unwrap_or(""), status::MAX_REASON_CHARS),
+            }),
+        };
+        reports.push(report);
+    }
+    let now = DateTime::from(SystemTime::now()).secs();
+    let elapsed = oldest.map_or(0, |c| u64::try_from(now - c).unwrap_or(0));
+    let report = wave::judge(&input, reports, elapsed);
+    info!(wave = %input.wave, state = ?report.state, summary = %report.summary, "status");
     Ok(report)
 }
 
-fn rfc3339(t: &DateTime) -> String {
-    t.fmt(Format::DateTime)
-        .unwrap_or_else(|_| t.secs().to_string())
-}
-
-/// Whole seconds from `created` to now; 0 when AWS gave no creation time.
-fn elapsed_since(created: Option<&DateTime>) -> u64 {
-    let now = DateTime::from(SystemTime::now()).secs();
-    created.map_or(0, |c| u64::try_from(now - c.secs()).unwrap_or(0))
+fn min(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }

@@ -2,6 +2,7 @@
 //! output. Each `handle` is what the binary of the same name runs.
 
 pub mod check_status;
+pub mod prepare_plan;
 pub mod start_failback;
 pub mod start_recovery;
 pub mod start_restore;

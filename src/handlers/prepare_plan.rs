@@ -1,0 +1,103 @@
+//! `prepare-plan`: the first task of every workflow. It applies the defaults to the run's
+//! input, validates all of it (every problem, each with its path, before any AWS call),
+//! resolves tag selectors and runs the preflight against what DRS reports (read-only calls),
+//! and returns the prepared plan the workflow iterates: waves of rounds of start tasks.
+
+use std::collections::BTreeMap;
+
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+use tracing::info;
+
+use crate::aws::drs;
+use crate::config::Config;
+use crate::contract;
+use crate::error::TaskError;
+use crate::plan::{
+    self, FailbackPlan, PrepareInput, PreparedPlan, RecoveryPlan, RestorePlan, RunContext, Workflow,
+};
+use crate::preflight::Inventory;
+
+/// Handles one invocation.
+pub async fn handle(
+    client: &aws_sdk_drs::Client,
+    config: &Config,
+    event: LambdaEvent<Value>,
+) -> Result<PreparedPlan, TaskError> {
+    let request: PrepareInput = contract::parse(event.payload)?;
+    let (body, trigger) = plan::split_envelope(request.input.clone())?;
+    let prepared = match request.workflow {
+        Workflow::RecoveryPlan => {
+            let plan: RecoveryPlan = contract::parse(body)?;
+            let options = plan::check_recovery_plan(&plan, &config.defaults)?;
+            let inventory = inventory(client, &plan).await?;
+            let active = drs::active_load(client, config.job_lookback).await?;
+            let ctx = RunContext {
+                request: &request,
+                trigger,
+                options,
+                active,
+            };
+            plan::prepare_recovery(ctx, &plan, &inventory)?
+        }
+        Workflow::Failback => {
+            let plan: FailbackPlan = plan::failback_plan(body)?;
+            let options = plan::check_failback_plan(&plan, &config.defaults)?;
+            let active = drs::active_load(client, config.job_lookback).await?;
+            let ctx = RunContext {
+                request: &request,
+                trigger,
+                options,
+                active,
+            };
+            plan::prepare_failback(ctx, &plan)?
+        }
+        Workflow::Restore => {
+            let plan: RestorePlan = contract::parse(body)?;
+            let options = plan::check_restore_plan(&plan, &config.defaults)?;
+            let ctx = RunContext {
+                request: &request,
+                trigger,
+                options,
+                active: Default::default(),
+            };
+            plan::prepare_restore(ctx, &plan)?
+        }
+    };
+    info!(
+        workflow = ?prepared.workflow,
+        waves = prepared.waves.len(),
+        servers = prepared.servers,
+        restores = prepared.restores,
+        verdict = ?prepared.preflight.verdict,
+        "plan prepared"
+    );
+    Ok(prepared)
+}
+
+/// What DRS says about the account's servers, and the snapshots of the servers the plan pins
+/// one for. A plan without servers asks nothing.
+async fn inventory(
+    client: &aws_sdk_drs::Client,
+    plan: &RecoveryPlan,
+) -> Result<Inventory, TaskError> {
+    let has_servers = plan
+        .waves
+        .iter()
+        .any(|w| !w.source_servers.is_empty() || w.select.is_some());
+    if !has_servers {
+        return Ok(Inventory::default());
+    }
+    let servers = drs::source_servers(client).await?;
+    let mut snapshots = BTreeMap::new();
+    for wave in &plan.waves {
+        for server in &wave.source_servers {
+            let known = servers.contains_key(&server.source_server_id);
+            if server.recovery_snapshot_id.is_some() && known {
+                let ids = drs::recovery_snapshot_ids(client, &server.source_server_id).await?;
+                snapshots.insert(server.source_server_id.clone(), ids);
+            }
+        }
+    }
+    Ok(Inventory { servers, snapshots })
+}

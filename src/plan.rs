@@ -1,0 +1,1014 @@
+//! A plan's rules, in one place and with no I/O: what a recovery plan, a failback and a restore
+//! run look like, their defaults and limits, whole-plan validation (every problem, each naming
+//! its path), batching into DRS jobs and rounds that fit the account's quotas, idempotency
+//! keys, and the history budget of a Step Functions execution. `prepare-plan` feeds it what AWS
+//! reports; the workflows only iterate what it returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::contract::{
+    SourceServerSpec, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags,
+};
+use crate::error::TaskError;
+use crate::preflight::{self, Finding, Inventory, PreflightMode, PreflightReport, Severity};
+use crate::validate;
+
+/// An inclusive range of whole numbers an option may take, with its deployment default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub name: &'static str,
+    pub min: u64,
+    pub max: u64,
+    pub default: u64,
+}
+
+impl Limit {
+    /// Checks `value`, naming the option and its range.
+    pub fn check(&self, value: u64) -> Result<u64, String> {
+        if (self.min..=self.max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(format!(
+                "must be a whole number from {} to {}, got {value}",
+                self.min, self.max
+            ))
+        }
+    }
+}
+
+/// Seconds between status checks. The template's `PollIntervalSeconds` has the same range.
+pub const POLL_INTERVAL_SECONDS: Limit = Limit {
+    name: "pollIntervalSeconds",
+    min: 1,
+    max: 3600,
+    default: 30,
+};
+/// Seconds after which a job that has not finished fails its wave with `TimedOut`
+/// (`GiveUpAfterSeconds`).
+pub const GIVE_UP_AFTER_SECONDS: Limit = Limit {
+    name: "giveUpAfterSeconds",
+    min: 60,
+    max: 86_400,
+    default: 7200,
+};
+/// Source servers per DRS job: the API takes 200, the default quota is 100 (`BatchSize`).
+pub const BATCH_SIZE: Limit = Limit {
+    name: "batchSize",
+    min: 1,
+    max: 200,
+    default: 100,
+};
+/// DRS jobs a wave runs at once: DRS runs at most 20 per account (`MaxConcurrentJobs`).
+pub const MAX_CONCURRENT_JOBS: Limit = Limit {
+    name: "maxConcurrentJobs",
+    min: 1,
+    max: 20,
+    default: 10,
+};
+/// Replication lag a server may have before preflight blocks it.
+pub const MAX_REPLICATION_LAG_SECONDS: Limit = Limit {
+    name: "maxReplicationLagSeconds",
+    min: 0,
+    max: 86_400,
+    default: 900,
+};
+
+/// The limits the deployment may set defaults for, in the order of `template.yaml`.
+pub const DEPLOYMENT_LIMITS: [(&str, Limit); 4] = [
+    ("PollIntervalSeconds", POLL_INTERVAL_SECONDS),
+    ("GiveUpAfterSeconds", GIVE_UP_AFTER_SECONDS),
+    ("BatchSize", BATCH_SIZE),
+    ("MaxConcurrentJobs", MAX_CONCURRENT_JOBS),
+];
+
+/// Waves in one plan.
+pub const MAX_WAVES: usize = 20;
+/// Source servers in one plan, after tag selection (DRS replicates at most 300 per account;
+/// the rest of a 1,000-server estate is reached through further accounts' jobs).
+pub const MAX_SERVERS_PER_PLAN: usize = 1000;
+/// Restores in one plan.
+pub const MAX_RESTORES_PER_PLAN: usize = 100;
+/// DRS: servers in all active jobs of an account.
+pub const DRS_MAX_SERVERS_IN_ACTIVE_JOBS: usize = 500;
+/// DRS: concurrent jobs per account.
+pub const DRS_MAX_CONCURRENT_JOBS: usize = 20;
+/// Step Functions: events in one execution's history.
+pub const HISTORY_EVENT_LIMIT: u64 = 25_000;
+/// Wave and plan names: at most this many characters.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// The deployment's defaults for a run's options (from `prepare-plan`'s environment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    pub poll_interval_seconds: u64,
+    pub give_up_after_seconds: u64,
+    pub batch_size: u64,
+    pub max_concurrent_jobs: u64,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            poll_interval_seconds: POLL_INTERVAL_SECONDS.default,
+            give_up_after_seconds: GIVE_UP_AFTER_SECONDS.default,
+            batch_size: BATCH_SIZE.default,
+            max_concurrent_jobs: MAX_CONCURRENT_JOBS.default,
+        }
+    }
+}
+
+/// Which workflow asks `prepare-plan` to prepare its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Workflow {
+    RecoveryPlan,
+    Failback,
+    Restore,
+}
+
+/// Input of `prepare-plan`: the execution's input as given, and the execution it belongs to.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrepareInput {
+    pub workflow: Workflow,
+    pub input: serde_json::Value,
+    pub execution_id: String,
+    pub started_at: String,
+}
+
+/// What started a run. EventBridge rules send `{"plan": ..., "trigger": ...}`; a plan given
+/// as it is (the console) was started by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Trigger {
+    pub kind: TriggerKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// The kinds of [`Trigger`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TriggerKind {
+    Event,
+    Schedule,
+    Console,
+}
+
+impl Trigger {
+    fn console() -> Self {
+        Trigger {
+            kind: TriggerKind::Console,
+            event_id: None,
+            source: None,
+            detail_type: None,
+            time: None,
+            account: None,
+        }
+    }
+}
+
+/// A run's options as given; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Options {
+    pub batch_size: Option<u64>,
+    pub poll_interval_seconds: Option<u64>,
+    pub give_up_after_seconds: Option<u64>,
+    pub max_concurrent_jobs: Option<u64>,
+    pub continue_on_wave_failure: Option<bool>,
+    pub max_replication_lag_seconds: Option<u64>,
+    pub preflight: Option<PreflightMode>,
+}
+
+/// A run's options with every default applied and every range checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedOptions {
+    pub batch_size: u64,
+    pub poll_interval_seconds: u64,
+    pub give_up_after_seconds: u64,
+    pub max_concurrent_jobs: u64,
+    pub continue_on_wave_failure: bool,
+    pub max_replication_lag_seconds: u64,
+    pub preflight: PreflightMode,
+}
+
+/// A recovery plan: ordered waves of source servers (listed, or selected by tags) and AWS
+/// Backup restores.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoveryPlan {
+    #[serde(default)]
+    pub plan_name: Option<String>,
+    /// Required: `true` for a drill, `false` for a real recovery. Optional here only so that
+    /// its absence is reported with the plan's other problems.
+    #[serde(default)]
+    pub is_drill: Option<bool>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub options: Options,
+    #[serde(default)]
+    pub waves: Vec<Wave>,
+}
+
+/// One wave of a recovery plan.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Wave {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub source_servers: Vec<SourceServerSpec>,
+    #[serde(default)]
+    pub select: Option<Selector>,
+    #[serde(default)]
+    pub restores: Vec<RestoreSpec>,
+}
+
+/// Source servers chosen by what DRS reports about them: every server carrying all of `tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Selector {
+    pub tags: Tags,
+}
+
+/// One AWS Backup restore of a plan.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreSpec {
+    pub recovery_point_arn: String,
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_source_tags_to_restored_resource: Option<bool>,
+}
+
+impl RestoreSpec {
+    fn start(&self, idempotency_key: String, label: String) -> StartRestoreInput {
+        StartRestoreInput {
+            recovery_point_arn: self.recovery_point_arn.clone(),
+            metadata: self.metadata.clone(),
+            iam_role_arn: self.iam_role_arn.clone(),
+            resource_type: self.resource_type.clone(),
+            copy_source_tags_to_restored_resource: self.copy_source_tags_to_restored_resource,
+            idempotency_key,
+            label: Some(label),
+        }
+    }
+}
+
+/// A restore-only run.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestorePlan {
+    #[serde(default)]
+    pub plan_name: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub options: Options,
+    #[serde(default)]
+    pub restores: Vec<RestoreSpec>,
+}
+
+/// A failback run: explicit recovery instances, or those a finished real recovery launched.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailbackPlan {
+    #[serde(default)]
+    pub plan_name: Option<String>,
+    #[serde(rename = "recoveryInstanceIDs", default)]
+    pub recovery_instance_ids: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub options: Options,
+}
+
+/// What the workflows iterate: waves of rounds of tasks, each task one start call.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreparedPlan {
+    pub workflow: Workflow,
+    pub plan_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_drill: Option<bool>,
+    pub execution_id: String,
+    pub started_at: String,
+    pub trigger: Trigger,
+    pub options: ResolvedOptions,
+    pub preflight: PreflightReport,
+    /// Source servers (recovery) or recovery instances (failback) the run launches.
+    pub servers: usize,
+    pub restores: usize,
+    pub waves: Vec<PreparedWave>,
+}
+
+/// One wave: its rounds run one after the other; the tasks of a round start together and the
+/// round ends when all its jobs have ended.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreparedWave {
+    pub index: usize,
+    pub name: String,
+    /// How causes name the wave: `wave 0 (data)`.
+    pub scope: String,
+    pub rounds: Vec<Vec<Task>>,
+}
+
+/// One start call, with the exact input its handler takes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "kind", content = "start", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Task {
+    Recovery(StartRecoveryInput),
+    Failback(StartFailbackInput),
+    Restore(StartRestoreInput),
+}
+
+impl Task {
+    fn servers(&self) -> usize {
+        match self {
+            Task::Recovery(r) => r.source_servers.len(),
+            Task::Failback(f) => f.recovery_instance_ids.as_ref().map_or(0, Vec::len),
+            Task::Restore(_) => 0,
+        }
+    }
+}
+
+/// The account's DRS load before the run starts (`DescribeJobs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActiveLoad {
+    pub jobs: usize,
+    pub servers: usize,
+}
+
+/// A problem with a plan: where (`waves[1].sourceServers[0].sourceServerID`) and what.
+pub type Problem = (String, String);
+
+/// Splits an execution input into the plan and what triggered it.
+pub fn split_envelope(input: serde_json::Value) -> Result<(serde_json::Value, Trigger), TaskError> {
+    match input {
+        serde_json::Value::Object(mut map) if map.contains_key("trigger") => {
+            let trigger =
+                crate::contract::parse_at("trigger", map.remove("trigger").unwrap_or_default())?;
+            let plan = map.remove("plan").ok_or_else(|| {
+                TaskError::invalid("plan", "an input with a trigger carries the plan in plan")
+            })?;
+            if let Some(other) = map.keys().next() {
+                return Err(TaskError::invalid(
+                    other.clone(),
+                    "unknown field next to plan and trigger",
+                ));
+            }
+            Ok((plan, trigger))
+        }
+        plan => Ok((plan, Trigger::console())),
+    }
+}
+
+/// Applies the defaults and checks every option; `allowed` names the options this workflow
+/// reads (the others are reported, not silently ignored).
+pub fn resolve_options(
+    options: &Options,
+    defaults: &Defaults,
+    allowed: &[&str],
+    problems: &mut Vec<Problem>,
+) -> ResolvedOptions {
+    let given = [
+        ("batchSize", options.batch_size.is_some()),
+        (
+            "pollIntervalSeconds",
+            options.poll_interval_seconds.is_some(),
+        ),
+        (
+            "giveUpAfterSeconds",
+            options.give_up_after_seconds.is_some(),
+        ),
+        ("maxConcurrentJobs", options.max_concurrent_jobs.is_some()),
+        (
+            "continueOnWaveFailure",
+            options.continue_on_wave_failure.is_some(),
+        ),
+        (
+            "maxReplicationLagSeconds",
+            options.max_replication_lag_seconds.is_some(),
+        ),
+        ("preflight", options.preflight.is_some()),
+    ];
+    for (name, is_given) in given {
+        if is_given && !allowed.contains(&name) {
+            problems.push((
+                format!("options.{name}"),
+                "is not an option of this workflow".into(),
+            ));
+        }
+    }
+    let mut pick = |limit: Limit, given: Option<u64>, default: u64| match given {
+        None => default,
+        Some(v) => limit.check(v).unwrap_or_else(|e| {
+            problems.push((format!("options.{}", limit.name), e));
+            default
+        }),
+    };
+    let resolved = ResolvedOptions {
+        batch_size: pick(BATCH_SIZE, options.batch_size, defaults.batch_size),
+        poll_interval_seconds: pick(
+            POLL_INTERVAL_SECONDS,
+            options.poll_interval_seconds,
+            defaults.poll_interval_seconds,
+        ),
+        give_up_after_seconds: pick(
+            GIVE_UP_AFTER_SECONDS,
+            options.give_up_after_seconds,
+            defaults.give_up_after_seconds,
+        ),
+        max_concurrent_jobs: pick(
+            MAX_CONCURRENT_JOBS,
+            options.max_concurrent_jobs,
+            defaults.max_concurrent_jobs,
+        ),
+        continue_on_wave_failure: options.continue_on_wave_failure.unwrap_or(false),
+        max_replication_lag_seconds: pick(
+            MAX_REPLICATION_LAG_SECONDS,
+            options.max_replication_lag_seconds,
+            MAX_REPLICATION_LAG_SECONDS.default,
+        ),
+        preflight: options.preflight.unwrap_or(PreflightMode::Fail),
+    };
+    if resolved.give_up_after_seconds < resolved.poll_interval_seconds {
+        problems.push((
+            "options.giveUpAfterSeconds".into(),
+            format!(
+                "must not be smaller than pollIntervalSeconds ({})",
+                resolved.poll_interval_seconds
+            ),
+        ));
+    }
+    resolved
+}
+
+/// Every problem of a recovery plan that can be seen without asking AWS.
+pub fn check_recovery_plan(
+    plan: &RecoveryPlan,
+    defaults: &Defaults,
+) -> Result<ResolvedOptions, TaskError> {
+    let mut problems = Vec::new();
+    let options = resolve_options(
+        &plan.options,
+        defaults,
+        &[
+            "batchSize",
+            "pollIntervalSeconds",
+            "giveUpAfterSeconds",
+            "maxConcurrentJobs",
+            "continueOnWaveFailure",
+            "maxReplicationLagSeconds",
+            "preflight",
+        ],
+        &mut problems,
+    );
+    if plan.is_drill.is_none() {
+        problems.push((
+            "isDrill".into(),
+            "is required: true for a drill, false for a real recovery".into(),
+        ));
+    }
+    name("planName", plan.plan_name.as_deref(), false, &mut problems);
+    collect(&mut problems, "", validate::tags(&plan.tags));
+    if plan.waves.is_empty() || plan.waves.len() > MAX_WAVES {
+        problems.push((
+            "waves".into(),
+            format!("must hold 1 to {MAX_WAVES} waves, got {}", plan.waves.len()),
+        ));
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut servers = 0;
+    let mut restores = 0;
+    for (w, wave) in plan.waves.iter().enumerate() {
+        let at = format!("waves[{w}]");
+        name(
+            &format!("{at}.name"),
+            wave.name.as_deref(),
+            true,
+            &mut problems,
+        );
+        if let Some(n) = wave.name.as_deref() {
+            if let Some(first) = names.insert(n, w) {
+                problems.push((
+                    format!("{at}.name"),
+                    format!("wave {first} already has the name {n:?}"),
+                ));
+            }
+        }
+        if wave.source_servers.is_empty() && wave.select.is_none() && wave.restores.is_empty() {
+            problems.push((
+                at.clone(),
+                "a wave needs sourceServers, select or restores".into(),
+            ));
+        }
+        for (i, server) in wave.source_servers.iter().enumerate() {
+            let field = format!("{at}.sourceServers[{i}].sourceServerID");
+            collect(
+                &mut problems,
+                "",
+                validate::source_server_id(&field, &server.source_server_id),
+            );
+            if let Some(snapshot) = &server.recovery_snapshot_id {
+                collect(
+                    &mut problems,
+                    "",
+                    validate::recovery_snapshot_id(
+                        &format!("{at}.sourceServers[{i}].recoverySnapshotID"),
+                        snapshot,
+                    ),
+                );
+            }
+            if let Some(first) = seen.insert(&server.source_server_id, w) {
+                problems.push((
+                    field,
+                    format!(
+                        "{} is already in wave {first}: DRS runs one job per server at a time, so each server belongs to exactly one place in the plan",
+                        server.source_server_id
+                    ),
+                ));
+            }
+        }
+        servers += wave.source_servers.len();
+        if let Some(select) = &wave.select {
+            if select.tags.is_empty() {
+                problems.push((
+                    format!("{at}.select.tags"),
+                    "must name at least one tag".into(),
+                ));
+            }
+            collect(
+                &mut problems,
+                &format!("{at}.select."),
+                validate::tags(&select.tags),
+            );
+        }
+        for (r, restore) in wave.restores.iter().enumerate() {
+            check_restore(&format!("{at}.restores[{r}]"), restore, &mut problems);
+        }
+        restores += wave.restores.len();
+    }
+    if servers > MAX_SERVERS_PER_PLAN {
+        problems.push((
+            "waves".into(),
+            format!("a plan recovers at most {MAX_SERVERS_PER_PLAN} source servers, got {servers}"),
+        ));
+    }
+    if restores > MAX_RESTORES_PER_PLAN {
+        problems.push((
+            "waves".into(),
+            format!("a plan holds at most {MAX_RESTORES_PER_PLAN} restores, got {restores}"),
+        ));
+    }
+    finish(problems, options)
+}
+
+/// Every problem of a restore run.
+pub fn check_restore_plan(
+    plan: &RestorePlan,
+    defaults: &Defaults,
+) -> Result<ResolvedOptions, TaskError> {
+    let mut problems = Vec::new();
+    let options = resolve_options(
+        &plan.options,
+        defaults,
+        &[
+            "pollIntervalSeconds",
+            "giveUpAfterSeconds",
+            "maxConcurrentJobs",
+        ],
+        &mut problems,
+    );
+    name("planName", plan.plan_name.as_deref(), false, &mut problems);
+    collect(&mut problems, "", validate::tags(&plan.tags));
+    if plan.restores.is_empty() || plan.restores.len() > MAX_RESTORES_PER_PLAN {
+        problems.push((
+            "restores".into(),
+            format!(
+                "must hold 1 to {MAX_RESTORES_PER_PLAN} restores, got {}",
+                plan.restores.len()
+            ),
+        ));
+    }
+    for (r, restore) in plan.restores.iter().enumerate() {
+        check_restore(&format!("restores[{r}]"), restore, &mut problems);
+    }
+    finish(problems, options)
+}
+
+/// Every problem of a failback run.
+pub fn check_failback_plan(
+    plan: &FailbackPlan,
+    defaults: &Defaults,
+) -> Result<ResolvedOptions, TaskError> {
+    let mut problems = Vec::new();
+    let options = resolve_options(
+        &plan.options,
+        defaults,
+        &[
+            "batchSize",
+            "pollIntervalSeconds",
+            "giveUpAfterSeconds",
+            "maxConcurrentJobs",
+        ],
+        &mut problems,
+    );
+    name("planName", plan.plan_name.as_deref(), false, &mut problems);
+    collect(&mut problems, "", validate::tags(&plan.tags));
+    let ids = &plan.recovery_instance_ids;
+    if ids.is_empty() || ids.len() > MAX_SERVERS_PER_PLAN {
+        problems.push((
+            "recoveryInstanceIDs".into(),
+            format!(
+                "must hold 1 to {MAX_SERVERS_PER_PLAN} recovery instances, got {}",
+                ids.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let field = format!("recoveryInstanceIDs[{i}]");
+        collect(
+            &mut problems,
+            "",
+            validate::recovery_instance_id(&field, id),
+        );
+        if !seen.insert(id.as_str()) {
+            problems.push((field, format!("duplicate recovery instance {id}")));
+        }
+    }
+    finish(problems, options)
+}
+
+/// Reads a failback run's input: explicit `recoveryInstanceIDs`, or the output of a finished
+/// real recovery run, whose launched instances are failed back.
+pub fn failback_plan(input: serde_json::Value) -> Result<FailbackPlan, TaskError> {
+    use serde_json::Value;
+    if input.get("recoveryInstanceIDs").is_some() || input.get("waves").is_none() {
+        return crate::contract::parse(input);
+    }
+    if input.get("isDrill") == Some(&Value::Bool(true)) {
+        return Err(TaskError::invalid(
+            "isDrill",
+            "this recovery run was a drill: drill instances are not failed back, terminate them instead",
+        ));
+    }
+    let mut ids = Vec::new();
+    for wave in input["waves"].as_array().into_iter().flatten() {
+        for job in wave["jobs"].as_array().into_iter().flatten() {
+            for instance in job["launched"].as_object().into_iter().flatten() {
+                if let Some(id) = instance.1.as_str() {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Err(TaskError::invalid(
+            "waves",
+            "no server of this recovery run launched: give recoveryInstanceIDs, or the output of a finished recovery run with at least one LAUNCHED server",
+        ));
+    }
+    Ok(FailbackPlan {
+        plan_name: input["planName"]
+            .as_str()
+            .map(|n| format!("failback of {n}")),
+        recovery_instance_ids: ids,
+        tags: crate::contract::parse_at("tags", input.get("tags").cloned().unwrap_or_default())
+            .or_else(|_| Ok::<_, TaskError>(Tags::new()))?,
+        options: match input.get("options") {
+            Some(o) => crate::contract::parse_at("options", o.clone())?,
+            None => Options::default(),
+        },
+    })
+}
+
+fn check_restore(at: &str, restore: &RestoreSpec, problems: &mut Vec<Problem>) {
+    let input = restore.start("check".into(), String::new());
+    collect(problems, &format!("{at}."), validate::start_restore(&input));
+}
+
+fn name(field: &str, value: Option<&str>, required: bool, problems: &mut Vec<Problem>) {
+    match value {
+        None if required => problems.push((field.into(), "is required".into())),
+        None => {}
+        Some(v) if v.trim().is_empty() || v.chars().count() > MAX_NAME_LEN => problems.push((
+            field.into(),
+            format!("must be 1 to {MAX_NAME_LEN} characters, not blank"),
+        )),
+        Some(_) => {}
+    }
+}
+
+fn collect(problems: &mut Vec<Problem>, prefix: &str, result: Result<(), TaskError>) {
+    if let Err(TaskError::InvalidInput { field, constraint }) = result {
+        problems.push((format!("{prefix}{field}"), constraint));
+    }
+}
+
+fn finish(problems: Vec<Problem>, options: ResolvedOptions) -> Result<ResolvedOptions, TaskError> {
+    if problems.is_empty() {
+        Ok(options)
+    } else {
+        Err(TaskError::invalid_all(&problems))
+    }
+}
+
+/// What every prepared plan shares.
+pub struct RunContext<'a> {
+    pub request: &'a PrepareInput,
+    pub trigger: Trigger,
+    pub options: ResolvedOptions,
+    pub active: ActiveLoad,
+}
+
+impl RunContext<'_> {
+    /// The prefix of every idempotency key of this run: the triggering event's ID when an
+    /// event started it (a re-delivered event then finds the jobs the first delivery started),
+    /// the execution otherwise.
+    pub fn key_base(&self) -> String {
+        match &self.trigger.event_id {
+            Some(id) => format!("event:{id}"),
+            None => self.request.execution_id.clone(),
+        }
+    }
+}
+
+/// Prepares a checked recovery plan: resolves selectors against the inventory, runs the
+/// preflight, batches the waves and fails (before anything starts) when preflight blocks it.
+pub fn prepare_recovery(
+    ctx: RunContext<'_>,
+    plan: &RecoveryPlan,
+    inventory: &Inventory,
+) -> Result<PreparedPlan, TaskError> {
+    let is_drill = plan.is_drill.unwrap_or(false);
+    let (waves_servers, mut findings) = preflight::resolve(&plan.waves, inventory);
+    let total: usize = waves_servers.iter().map(Vec::len).sum();
+    if total > MAX_SERVERS_PER_PLAN {
+        return Err(TaskError::invalid(
+            "waves",
+            format!("the plan's selectors choose {total} source servers; a plan recovers at most {MAX_SERVERS_PER_PLAN}"),
+        ));
+    }
+    findings.extend(preflight::replication(
+        &plan.waves,
+        &waves_servers,
+        inventory,
+        ctx.options.max_replication_lag_seconds,
+    ));
+    let base = ctx.key_base();
+    let batch = usize::try_from(ctx.options.batch_size).unwrap_or(usize::MAX);
+    let mut waves = Vec::with_capacity(plan.waves.len());
+    for (w, (wave, servers)) in plan.waves.iter().zip(&waves_servers).enumerate() {
+        let name = wave.name.clone().unwrap_or_default();
+        let mut tasks: Vec<Task> = servers
+            .chunks(batch)
+            .enumerate()
+            .map(|(b, chunk)| {
+                Task::Recovery(StartRecoveryInput {
+                    is_drill,
+                    source_servers: chunk.to_vec(),
+                    tags: plan.tags.clone(),
+                    idempotency_key: format!("{base}#w{w}#b{b}"),
+                    label: Some(format!("batch {b}")),
+                })
+            })
+            .collect();
+        tasks.extend(wave.restores.iter().enumerate().map(|(r, restore)| {
+            Task::Restore(restore.start(format!("{base}#w{w}#r{r}"), format!("restore {r}")))
+        }));
+        let scope = format!("wave {w} ({name})");
+        let rounds = rounds(tasks, &ctx, &scope, &mut findings);
+        waves.push(PreparedWave {
+            index: w,
+            name,
+            scope,
+            rounds,
+        });
+    }
+    let mode = if is_drill {
+        ctx.options.preflight
+    } else {
+        PreflightMode::Fail
+    };
+    let restores = plan.waves.iter().map(|w| w.restores.len()).sum();
+    finish_prepared(
+        ctx,
+        Workflow::RecoveryPlan,
+        plan.plan_name
+            .clone()
+            .unwrap_or_else(|| "unnamed plan".into()),
+        Some(is_drill),
+        findings,
+        mode,
+        inventory.servers_checked(),
+        (total, restores),
+        waves,
+    )
+}
+
+/// Prepares a checked failback run: one wave of failback jobs.
+pub fn prepare_failback(
+    ctx: RunContext<'_>,
+    plan: &FailbackPlan,
+) -> Result<PreparedPlan, TaskError> {
+    let base = ctx.key_base();
+    let batch = usize::try_from(ctx.options.batch_size).unwrap_or(usize::MAX);
+    let tasks = plan
+        .recovery_instance_ids
+        .chunks(batch)
+        .enumerate()
+        .map(|(b, chunk)| {
+            Task::Failback(StartFailbackInput {
+                recovery_instance_ids: Some(chunk.to_vec()),
+                launched: None,
+                tags: plan.tags.clone(),
+                idempotency_key: format!("{base}#failback#b{b}"),
+                label: Some(format!("batch {b}")),
+            })
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let scope = "failback".to_owned();
+    let rounds = rounds(tasks, &ctx, &scope, &mut findings);
+    let servers = plan.recovery_instance_ids.len();
+    finish_prepared(
+        ctx,
+        Workflow::Failback,
+        plan.plan_name.clone().unwrap_or_else(|| "failback".into()),
+        Some(false),
+        findings,
+        PreflightMode::Fail,
+        0,
+        (servers, 0),
+        vec![PreparedWave {
+            index: 0,
+            name: "failback".into(),
+            scope,
+            rounds,
+        }],
+    )
+}
+
+/// Prepares a checked restore run: one wave of restores.
+pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<PreparedPlan, TaskError> {
+    let base = ctx.key_base();
+    let mut findings = Vec::new();
+    for (r, restore) in plan.restores.iter().enumerate() {
+        findings.extend(preflight::restore(&format!("restores[{r}]"), restore));
+    }
+    let tasks = plan
+        .restores
+        .iter()
+        .enumerate()
+        .map(|(r, restore)| {
+            Task::Restore(restore.start(format!("{base}#r{r}"), format!("restore {r}")))
+        })
+        .collect();
+    let scope = "restores".to_owned();
+    let rounds = rounds(tasks, &ctx, &scope, &mut findings);
+    finish_prepared(
+        ctx,
+        Workflow::Restore,
+        plan.plan_name.clone().unwrap_or_else(|| "restore".into()),
+        None,
+        findings,
+        PreflightMode::Fail,
+        0,
+        (0, plan.restores.len()),
+        vec![PreparedWave {
+            index: 0,
+            name: "restores".into(),
+            scope,
+            rounds,
+        }],
+    )
+}
+
+/// Groups a wave's tasks into rounds that fit what the account has left: at most
+/// `maxConcurrentJobs` (and the DRS job quota) jobs, at most the DRS in-flight server quota.
+fn rounds(
+    tasks: Vec<Task>,
+    ctx: &RunContext<'_>,
+    scope: &str,
+    findings: &mut Vec<Finding>,
+) -> Vec<Vec<Task>> {
+    let jobs_left = DRS_MAX_CONCURRENT_JOBS.saturating_sub(ctx.active.jobs);
+    let servers_left = DRS_MAX_SERVERS_IN_ACTIVE_JOBS.saturating_sub(ctx.active.servers);
+    let per_round = usize::try_from(ctx.options.max_concurrent_jobs)
+        .unwrap_or(usize::MAX)
+        .min(jobs_left.max(1));
+    let mut out: Vec<Vec<Task>> = Vec::new();
+    let mut current: Vec<Task> = Vec::new();
+    let mut in_flight = 0;
+    for task in tasks {
+        let n = task.servers();
+        if n > servers_left || jobs_left == 0 {
+            findings.push(Finding {
+                severity: Severity::Blocking,
+                code: "QUOTA".into(),
+                path: scope.to_owned(),
+                source_server_id: None,
+                message: format!(
+                    "{} active DRS jobs hold {} servers; a job of {n} servers would pass DRS's limits of {DRS_MAX_CONCURRENT_JOBS} jobs and {DRS_MAX_SERVERS_IN_ACTIVE_JOBS} servers in active jobs",
+                    ctx.active.jobs, ctx.active.servers
+                ),
+            });
+        }
+        if !current.is_empty() && (current.len() >= per_round || in_flight + n > servers_left) {
+            out.push(std::mem::take(&mut current));
+            in_flight = 0;
+        }
+        in_flight += n;
+        current.push(task);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_prepared(
+    ctx: RunContext<'_>,
+    workflow: Workflow,
+    plan_name: String,
+    is_drill: Option<bool>,
+    findings: Vec<Finding>,
+    mode: PreflightMode,
+    servers_checked: usize,
+    (servers, restores): (usize, usize),
+    waves: Vec<PreparedWave>,
+) -> Result<PreparedPlan, TaskError> {
+    let report = PreflightReport::new(findings, mode, servers_checked);
+    if report.blocks() {
+        return Err(TaskError::PreflightBlocked {
+            message: report.describe(),
+        });
+    }
+    let plan = PreparedPlan {
+        workflow,
+        plan_name,
+        is_drill,
+        execution_id: ctx.request.execution_id.clone(),
+        started_at: ctx.request.started_at.clone(),
+        trigger: ctx.trigger,
+        options: ctx.options,
+        preflight: report,
+        servers,
+        restores,
+        waves,
+    };
+    check_history_budget(&plan)?;
+    Ok(plan)
+}
+
+/// The most history events a run of `plan` can write if every round waits until it gives up.
+/// Per round: its tasks (about 10 events each) and one poll per interval (Wait, Task, Choice:
+/// 9 events); per wave a final check; plus the fixed states around them.
+pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
+    let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
+    let mut events = 40;
+    for wave in &plan.waves {
+        events += 30;
+        for round in &wave.rounds {
+            events += 12 + 10 * round.len() as u64 + 9 * polls;
+        }
+    }
+    events
+}
+
+fn check_history_budget(plan: &PreparedPlan) -> Result<(), TaskError> {
+    let events = worst_case_history(plan);
+    if events > HISTORY_EVENT_LIMIT {
+        let rounds: usize = plan.waves.iter().map(|w| w.rounds.len()).sum();
+        return Err(TaskError::invalid(
+            "options.giveUpAfterSeconds",
+            format!(
+                "{rounds} rounds of jobs polled every {} s for up to {} s could write {events} history events, more than Step Functions' {HISTORY_EVENT_LIMIT} per execution: raise pollIntervalSeconds, lower giveUpAfterSeconds, or put more servers in each job (batchSize)",
+                plan.options.poll_interval_seconds, plan.options.give_up_after_seconds
+            ),
+        ));
+    }
+    Ok(())
+}

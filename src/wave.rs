@@ -1,0 +1,349 @@
+//! Judges a wave (or one round of it) from the judged state of each of its jobs, with no I/O:
+//! the state a `Choice` routes on, and for a failed wave the error name and a cause that
+//! names the wave, each failed job, its servers and why, bounded in size whatever AWS sent.
+
+use crate::contract::{JobReport, JobState, WaveCheckInput, WaveReport};
+use crate::status::{drs_summary, restore_summary, truncate, wire};
+
+/// A wave's cause is at most this many characters (a run's cause joins its failed waves').
+pub const MAX_CAUSE_CHARS: usize = 1200;
+/// Servers named per failed job in a cause.
+const SERVERS_PER_JOB_IN_CAUSE: usize = 5;
+/// A reason quoted in a cause is cut to this many characters.
+const REASON_CHARS_IN_CAUSE: usize = 120;
+
+/// Judges the wave `input` names from its jobs' reports (in the order of `input.jobs`).
+pub fn judge(input: &WaveCheckInput, jobs: Vec<JobReport>, elapsed_seconds: u64) -> WaveReport {
+    let scope = &input.wave;
+    let total = jobs.len();
+    let running: Vec<&JobReport> = jobs
+        .iter()
+        .filter(|j| j.state() == JobState::InProgress)
+        .collect();
+    let failed: Vec<&JobReport> = jobs
+        .iter()
+        .filter(|j| j.state() == JobState::Failed)
+        .collect();
+    let gave_up =
+        !running.is_empty() && (input.is_final || elapsed_seconds > input.give_up_after_seconds);
+
+    let (state, error, cause) = if gave_up {
+        let still: Vec<String> = running.iter().map(|j| describe(j)).collect();
+        let mut cause = format!(
+            "{scope}: gave up after {elapsed_seconds} s (giveUpAfterSeconds {}) with {} of {total} jobs still running: {}",
+            input.give_up_after_seconds,
+            running.len(),
+            still.join("; ")
+        );
+        if !failed.is_empty() {
+            cause.push_str(&format!("; {} failed: {}", failed.len(), list(&failed)));
+        }
+        (JobState::Failed, "TimedOut".to_owned(), bounded(cause))
+    } else if !running.is_empty() {
+        (JobState::InProgress, String::new(), String::new())
+    } else if let Some(first) = failed.first() {
+        let cause = format!(
+            "{scope}: {} of {total} jobs failed: {}",
+            failed.len(),
+            list(&failed)
+        );
+        (JobState::Failed, error_of(first), bounded(cause))
+    } else {
+        (JobState::Succeeded, String::new(), String::new())
+    };
+
+    let started_at = jobs.iter().filter_map(started_at).min().map(str::to_owned);
+    let ended_at = if running.is_empty() {
+        jobs.iter().filter_map(ended_at).max().map(str::to_owned)
+    } else {
+        None
+    };
+    WaveReport {
+        state,
+        summary: summary(scope, state, &jobs),
+        error,
+        cause,
+        elapsed_seconds,
+        started_at,
+        ended_at,
+        jobs,
+    }
+}
+
+fn summary(scope: &str, state: JobState, jobs: &[JobReport]) -> String {
+    let (mut launched, mut servers, mut restored, mut restores) = (0, 0, 0, 0);
+    for job in jobs {
+        match job {
+            JobReport::DrsJob(d) => {
+                launched += d.launched.len();
+                servers +=
+                    d.launched.len() + d.not_launched.len() + d.not_launched_omitted as usize;
+            }
+            JobReport::RestoreJob(r) => {
+                restores += 1;
+                restored += usize::from(r.state == JobState::Succeeded);
+            }
+            JobReport::NotStarted(_) => {}
+        }
+    }
+    let done = jobs
+        .iter()
+        .filter(|j| j.state() != JobState::InProgress)
+        .count();
+    let word = match state {
+        JobState::InProgress => "in progress",
+        JobState::Succeeded => "succeeded",
+        JobState::Failed => "failed",
+    };
+    let mut parts = vec![format!("{done} of {} jobs ended", jobs.len())];
+    if servers > 0 {
+        parts.push(format!("{launched} of {servers} servers launched"));
+    }
+    if restores > 0 {
+        parts.push(format!("{restored} of {restores} restores completed"));
+    }
+    format!("{scope} {word}: {}", parts.join(", "))
+}
+
+/// The failures of a wave, one job after the other, until the cause is long enough.
+fn list(failed: &[&JobReport]) -> String {
+    let mut out = String::new();
+    for (i, job) in failed.iter().enumerate() {
+        let part = describe(job);
+        if !out.is_empty() && out.len() + part.len() > MAX_CAUSE_CHARS {
+            out.push_str(&format!("; and {} more failed jobs", failed.len() - i));
+            break;
+        }
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&part);
+    }
+    out
+}
+
+/// One job in a cause: its label, ID and what went wrong, with a few servers and reasons.
+fn describe(job: &JobReport) -> String {
+    match job {
+        JobReport::DrsJob(d) => {
+            let label = d.label.as_deref().unwrap_or("job");
+            if d.state == JobState::InProgress {
+                return format!("{label} ({})", drs_summary(d));
+            }
+            let total = d.launched.len() + d.not_launched.len() + d.not_launched_omitted as usize;
+            let not = total - d.launched.len();
+            let named: Vec<String> = d
+                .not_launched
+                .iter()
+                .take(SERVERS_PER_JOB_IN_CAUSE)
+                .map(|s| match &s.reason {
+                    Some(r) => format!(
+                        "{} {} ({})",
+                        s.source_server_id,
+                        wire(s.launch_status),
+                        truncate(r, REASON_CHARS_IN_CAUSE)
+                    ),
+                    None => format!("{} {}", s.source_server_id, wire(s.launch_status)),
+                })
+                .collect();
+            let more = not.saturating_sub(named.len());
+            let tail = if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{label} (job {}): {not} of {total} servers did not launch: {}{tail}",
+                d.job_id,
+                named.join(", ")
+            )
+        }
+        JobReport::RestoreJob(r) => {
+            let label = r.label.as_deref().unwrap_or("restore");
+            format!(
+                "{label} of {} ({})",
+                r.recovery_point_arn,
+                truncate(&restore_summary(r), 2 * REASON_CHARS_IN_CAUSE)
+            )
+        }
+        JobReport::NotStarted(n) => {
+            let label = n.label.as_deref().unwrap_or("job");
+            format!(
+                "{label} was not started: {}: {}",
+                n.error,
+                truncate(&n.cause, 2 * REASON_CHARS_IN_CAUSE)
+            )
+        }
+    }
+}
+
+fn error_of(job: &JobReport) -> String {
+    match job {
+        JobReport::DrsJob(d) => d.operation.failure_error().to_owned(),
+        JobReport::RestoreJob(_) => "RestoreFailed".to_owned(),
+        JobReport::NotStarted(n) => n.error.clone(),
+    }
+}
+
+fn bounded(cause: String) -> String {
+    truncate(&cause, MAX_CAUSE_CHARS)
+}
+
+fn started_at(job: &JobReport) -> Option<&str> {
+    match job {
+        JobReport::DrsJob(d) => d.started_at.as_deref(),
+        JobReport::RestoreJob(r) => r.started_at.as_deref(),
+        JobReport::NotStarted(_) => None,
+    }
+}
+
+fn ended_at(job: &JobReport) -> Option<&str> {
+    match job {
+        JobReport::DrsJob(d) => d.ended_at.as_deref(),
+        JobReport::RestoreJob(r) => r.ended_at.as_deref(),
+        JobReport::NotStarted(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{
+        DrsJobStatus, DrsOperation, LaunchCounts, LaunchStatus, NotStartedStatus, ServerOutcome,
+    };
+
+    fn input(give_up: u64, is_final: bool) -> WaveCheckInput {
+        WaveCheckInput {
+            wave: "wave 1 (app)".into(),
+            jobs: vec![],
+            give_up_after_seconds: give_up,
+            is_final,
+        }
+    }
+
+    fn drs(b: usize, state: JobState, failed: usize, reason: &str) -> JobReport {
+        JobReport::DrsJob(DrsJobStatus {
+            label: Some(format!("batch {b}")),
+            state,
+            job_id: format!("drsjob-{b:017}"),
+            operation: DrsOperation::Recovery,
+            job_status: if state == JobState::InProgress {
+                "STARTED"
+            } else {
+                "COMPLETED"
+            }
+            .into(),
+            counts: LaunchCounts::default(),
+            launched: [(format!("s-{b:016}0"), format!("i-{b:016x}"))].into(),
+            not_launched: (0..failed)
+                .map(|i| ServerOutcome {
+                    source_server_id: format!("s-{b:08}{i:09}"),
+                    recovery_instance_id: None,
+                    launch_status: if state == JobState::InProgress {
+                        LaunchStatus::InProgress
+                    } else {
+                        LaunchStatus::Failed
+                    },
+                    reason: (state != JobState::InProgress).then(|| reason.to_owned()),
+                })
+                .collect(),
+            not_launched_omitted: 0,
+            started_at: Some(format!("2026-11-25T02:0{b}:00Z")),
+            ended_at: (state != JobState::InProgress).then(|| format!("2026-11-25T03:0{b}:00Z")),
+        })
+    }
+
+    #[test]
+    fn a_wave_succeeds_only_when_every_job_did() {
+        let r = judge(
+            &input(600, false),
+            vec![
+                drs(0, JobState::Succeeded, 0, ""),
+                drs(1, JobState::Succeeded, 0, ""),
+            ],
+            30,
+        );
+        assert_eq!(r.state, JobState::Succeeded);
+        assert_eq!((r.error.as_str(), r.cause.as_str()), ("", ""));
+        assert_eq!(r.started_at.as_deref(), Some("2026-11-25T02:00:00Z"));
+        assert_eq!(r.ended_at.as_deref(), Some("2026-11-25T03:01:00Z"));
+        assert_eq!(
+            r.summary,
+            "wave 1 (app) succeeded: 2 of 2 jobs ended, 2 of 2 servers launched"
+        );
+    }
+
+    #[test]
+    fn a_wave_waits_for_every_job_even_after_one_failed() {
+        let r = judge(
+            &input(600, false),
+            vec![
+                drs(0, JobState::Failed, 1, "LAUNCH_FAILED: no capacity"),
+                drs(1, JobState::InProgress, 2, ""),
+            ],
+            30,
+        );
+        assert_eq!(r.state, JobState::InProgress);
+        assert!(r.ended_at.is_none());
+    }
+
+    #[test]
+    fn a_failed_wave_names_each_job_server_and_reason_with_the_error_of_the_first() {
+        let not_started = JobReport::NotStarted(NotStartedStatus {
+            label: Some("batch 2".into()),
+            state: JobState::Failed,
+            error: "Conflict".into(),
+            cause: "StartRecovery: ConflictException: server in an active job".into(),
+        });
+        let r = judge(
+            &input(600, false),
+            vec![
+                drs(0, JobState::Succeeded, 0, ""),
+                drs(1, JobState::Failed, 1, "LAUNCH_FAILED: no capacity"),
+                not_started,
+            ],
+            30,
+        );
+        assert_eq!(r.state, JobState::Failed);
+        assert_eq!(r.error, "RecoveryFailed");
+        assert!(r.cause.starts_with("wave 1 (app): 2 of 3 jobs failed: batch 1 (job drsjob-00000000000000001): 1 of 2 servers did not launch: s-00000001000000000 FAILED (LAUNCH_FAILED: no capacity)"), "{}", r.cause);
+        assert!(
+            r.cause
+                .contains("batch 2 was not started: Conflict: StartRecovery"),
+            "{}",
+            r.cause
+        );
+    }
+
+    #[test]
+    fn running_past_the_limit_or_at_the_final_check_is_timed_out_naming_the_running_jobs() {
+        for (elapsed, is_final) in [(601, false), (10, true)] {
+            let r = judge(
+                &input(600, is_final),
+                vec![
+                    drs(0, JobState::Succeeded, 0, ""),
+                    drs(1, JobState::InProgress, 2, ""),
+                ],
+                elapsed,
+            );
+            assert_eq!((r.state, r.error.as_str()), (JobState::Failed, "TimedOut"));
+            assert!(r.cause.contains("with 1 of 2 jobs still running: batch 1 (job drsjob-00000000000000001 (STARTED)"), "{}", r.cause);
+        }
+    }
+
+    #[test]
+    fn the_cause_stays_bounded_for_a_thousand_failures_with_long_reasons() {
+        let long = format!("LAUNCH_FAILED: {}", "y".repeat(4000));
+        let jobs: Vec<JobReport> = (0..10)
+            .map(|b| drs(b, JobState::Failed, 100, &long))
+            .collect();
+        let r = judge(&input(600, false), jobs, 30);
+        assert!(
+            r.cause.chars().count() <= MAX_CAUSE_CHARS,
+            "{}",
+            r.cause.len()
+        );
+        assert!(r.cause.contains("and 95 more"), "{}", r.cause);
+        assert!(r.cause.contains("more failed jobs"), "{}", r.cause);
+    }
+}

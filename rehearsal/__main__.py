@@ -1,7 +1,7 @@
 """python3 -m rehearsal [PLAN] [options]: runs a workflow offline and prints what happened.
 
-With no PLAN, runs the sample drill events/statemachine/recovery-drill.json. Exits non-zero
-when the run fails.
+With no PLAN, runs the sample drill events/statemachine/recovery-drill.json on the
+recovery-plan workflow; --workflow names another. Exits non-zero when the run fails.
 """
 
 import argparse
@@ -12,36 +12,34 @@ import time
 
 from .processes import ROOT, Handlers, Sim
 from .report import Progress, print_summary
-from .workflow import Engine, cost, last_statuses
+from .workflow import WORKFLOWS, Engine, cost, last_statuses
 
 print = functools.partial(print, flush=True)  # progress must show while the run goes
 
 DEFAULT_PLAN = ROOT / "events" / "statemachine" / "recovery-drill.json"
 
 
-def workflow_for(plan):
-    if "waves" in plan and "recoveryInstanceIDs" not in plan:
-        return "recovery-plan"
-    if "restores" in plan:
-        return "restore"
-    return "failback"
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python3 -m rehearsal", description=__doc__.splitlines()[0])
     ap.add_argument("plan", nargs="?", default=str(DEFAULT_PLAN), help="workflow input (JSON file)")
+    ap.add_argument("--workflow", choices=WORKFLOWS, default="recovery-plan",
+                    help="the state machine that runs PLAN (default recovery-plan)")
     ap.add_argument("--time-scale", type=float, default=0.1,
                     help="how fast the local endpoint's jobs run, 1.0 = as configured in its seed (default 0.1)")
     ap.add_argument("--poll-seconds", type=int, default=1,
                     help="options.pollIntervalSeconds given to the run unless the plan sets it (default 1)")
+    ap.add_argument("--give-up-seconds", type=int, default=300,
+                    help="options.giveUpAfterSeconds given to the run unless the plan sets it (default 300)")
     ap.add_argument("--faults", help="faults for the local endpoint, as JSON (see README)")
     ap.add_argument("--then-failback", action="store_true",
                     help="after a successful real recovery, fail back its instances")
     args = ap.parse_args(argv)
 
     plan = json.loads(open(args.plan).read())
-    plan.setdefault("options", {}).setdefault("pollIntervalSeconds", args.poll_seconds)
-    workflow = workflow_for(plan)
+    options = plan.setdefault("options", {})
+    options.setdefault("pollIntervalSeconds", args.poll_seconds)
+    options.setdefault("giveUpAfterSeconds", args.give_up_seconds)
+    workflow = args.workflow
     print(f"dr-orchestrator rehearsal: {workflow} from {args.plan}")
 
     sim = Sim(time_scale=args.time_scale)
@@ -60,7 +58,8 @@ def main(argv=None):
                     print("\n--then-failback: skipped, a drill's instances are not failed back")
                 else:
                     output = json.loads(status["output"])
-                    output["options"] = {"pollIntervalSeconds": args.poll_seconds}
+                    output["options"] = {"pollIntervalSeconds": args.poll_seconds,
+                                         "giveUpAfterSeconds": args.give_up_seconds}
                     status = run(engine, sim, "failback", output, "rehearsal-failback")
         return 0 if status["status"] == "SUCCEEDED" else 1
     finally:

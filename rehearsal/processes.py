@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = ["start-recovery", "start-failback", "start-restore", "check-status"]
+HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status"]
 
 
 def free_port():
@@ -67,7 +67,7 @@ class Sim:
 
 
 class Handlers:
-    """The four handlers under `cargo lambda watch`, pointed at the local endpoint."""
+    """The five handlers under `cargo lambda watch`, pointed at the local endpoint."""
 
     def __init__(self, endpoint_url):
         self.port = free_port()

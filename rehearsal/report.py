@@ -37,7 +37,7 @@ class Progress:
             done = sum(r["status"] == "COMPLETED" for r in restores)
             bad = sum(r["status"] in ("FAILED", "ABORTED") for r in restores)
             parts.append(f"restores: {done}/{len(restores)} completed" + (f", {bad} failed" if bad else ""))
-        line = " | ".join(parts) or "validating the plan"
+        line = " | ".join(parts) or "preparing the plan"
         if line != self.last:
             self.out(f"  {time.time() - self.started:6.1f}s  {line}")
             self.last = line
@@ -48,39 +48,41 @@ def print_summary(result, statuses, out=print):
     out("")
     if result["status"] == "SUCCEEDED":
         output = json.loads(result["output"])
-        out(f"Run SUCCEEDED: {output.get('planName', '')} ({'drill' if output.get('isDrill') else 'RECOVERY'})"
-            if "waves" in output else "Run SUCCEEDED")
+        kind = {True: "drill", False: "RECOVERY"}.get(output.get("isDrill"), output.get("workflow", "").lower())
+        out(f"Run SUCCEEDED: {output.get('planName', '')} ({kind})")
         out(f"  started {output.get('startedAt')}  ended {output.get('endedAt')}")
-        for i, wave in enumerate(output.get("waves", [])):
-            out(f"  wave {i} ({wave['name']}): {wave['startedAt']} -> {wave['endedAt']}, {wave['failures']} failure(s)")
-            print_jobs(wave["jobs"], wave["restores"], out)
-        if "jobs" in output:
-            print_jobs(output["jobs"], [], out)
-        if "restores" in output:
-            print_jobs([], output["restores"], out)
+        print_preflight(output.get("preflight"), out)
+        for wave in output.get("waves", []):
+            out(f"  {wave['name']}: {wave['state']}, {wave['startedAt']} -> {wave['endedAt']}")
+            print_jobs(wave["jobs"], out)
         return
     out(f"Run {result['status']}: {result.get('error')}")
     out(f"  cause: {result.get('cause')}")
     if statuses:
         out("  last known state of every job:")
-        for job_id, s in statuses.items():
-            out(f"    {job_id}: {s['state']}: {s['summary']}")
-            print_servers(s, out, indent="      ")
+        print_jobs(list(statuses.values()), out)
 
 
-def print_jobs(jobs, restores, out):
+def print_preflight(preflight, out):
+    if not preflight:
+        return
+    out(f"  preflight: {preflight['verdict']} ({preflight['serversChecked']} servers checked, "
+        f"{preflight['blocking']} blocking, {preflight['warnings']} warnings)")
+    for f in preflight["findings"]:
+        out(f"    {f['severity']:<8} {f['code']} at {f['path']}: {f['message']}")
+
+
+def print_jobs(jobs, out):
     for job in jobs:
-        if "jobID" in job:
-            out(f"    job {job['jobID']}: {job['state']} ({job.get('startedAt')} -> {job.get('endedAt')})")
+        label = job.get("label") or ""
+        if job["kind"] == "DRS_JOB":
+            out(f"    {label} job {job['jobID']}: {job['state']} ({job.get('startedAt')} -> {job.get('endedAt')})")
             print_servers(job, out)
+        elif job["kind"] == "RESTORE_JOB":
+            target = job.get("createdResourceArn") or job.get("statusMessage") or ""
+            out(f"    {label} restore {job['restoreJobId']}: {job['state']} {target}")
         else:
-            out(f"    job not run: {job.get('error')}: {job.get('cause')}")
-    for r in restores:
-        if "restoreJobId" in r:
-            target = r.get("createdResourceArn") or r.get("statusMessage") or ""
-            out(f"    restore {r['restoreJobId']}: {r['state']} {target}")
-        else:
-            out(f"    restore not run: {r.get('error')}: {r.get('cause')}")
+            out(f"    {label} not started: {job.get('error')}: {job.get('cause')}")
 
 
 def print_servers(job, out, indent="      "):
@@ -88,3 +90,5 @@ def print_servers(job, out, indent="      "):
         out(f"{indent}{source}  LAUNCHED    {instance}")
     for server in job.get("notLaunched", []):
         out(f"{indent}{server['sourceServerID']}  {server['launchStatus']:<11} {server.get('reason') or ''}")
+    if job.get("notLaunchedOmitted"):
+        out(f"{indent}... and {job['notLaunchedOmitted']} more servers that did not launch")

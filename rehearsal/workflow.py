@@ -16,30 +16,25 @@ from .processes import HANDLERS, ROOT
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 SUBSTITUTION_KEYS = {
+    "prepare-plan": "PreparePlanFunctionArn",
     "start-recovery": "StartRecoveryFunctionArn",
     "start-failback": "StartFailbackFunctionArn",
     "start-restore": "StartRestoreFunctionArn",
     "check-status": "CheckStatusFunctionArn",
 }
-# The deployment's defaults (template.yaml parameters); the rehearsal shortens waits through the
-# run's input (options.pollIntervalSeconds), never by editing the definition.
-DEFAULT_PARAMETERS = {
-    "PollIntervalSeconds": "30",
-    "GiveUpAfterSeconds": "7200",
-    "BatchSize": "100",
-    "MaxConcurrentJobs": "10",
-}
+WORKFLOWS = ("recovery-plan", "failback", "restore")
 
 
 def function_arn(name):
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
-def load_definition(name, parameters=None):
-    """Reads statemachine/<name>.asl.json and fills every ${...} placeholder."""
+def load_definition(name):
+    """Reads statemachine/<name>.asl.json and fills every ${...} placeholder (function ARNs:
+    the deployment's option defaults reach the run through prepare-plan's environment, and the
+    rehearsal shortens waits through the run's input, never by editing the definition)."""
     text = (ROOT / "statemachine" / f"{name}.asl.json").read_text()
-    values = {**DEFAULT_PARAMETERS, **(parameters or {})}
-    values.update({key: function_arn(fn) for fn, key in SUBSTITUTION_KEYS.items()})
+    values = {key: function_arn(fn) for fn, key in SUBSTITUTION_KEYS.items()}
     for key, value in values.items():
         text = text.replace("${" + key + "}", value)
     if "${" in text:
@@ -105,9 +100,11 @@ class Engine:
             lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=self.role_arn,
                                 Handler="bootstrap", Code={"ZipFile": buf.getvalue()}, Architectures=["arm64"])
 
-    def start(self, workflow, plan, name, parameters=None):
+    def start(self, workflow, plan, name):
+        if workflow not in WORKFLOWS:
+            raise ValueError(f"unknown workflow {workflow!r}: one of {', '.join(WORKFLOWS)}")
         arn = self.sfn.create_state_machine(
-            name=f"dr-orchestrator-{workflow}-{name}", definition=load_definition(workflow, parameters),
+            name=f"dr-orchestrator-{workflow}-{name}", definition=load_definition(workflow),
             roleArn=self.role_arn, type="STANDARD")["stateMachineArn"]
         return self.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(plan))["executionArn"]
 
@@ -136,7 +133,8 @@ class Engine:
 
 
 def last_statuses(events):
-    """The last check-status answer for every job, from the history (also for failed runs)."""
+    """The last state check-status reported for every job, from the history (also for failed
+    runs): job ID (or restore job ID, or label of a job never started) -> its report."""
     latest = {}
     for e in events:
         details = e.get("taskSucceededEventDetails")
@@ -146,8 +144,9 @@ def last_statuses(events):
             payload = json.loads(details.get("output", "{}")).get("Payload")
         except (ValueError, AttributeError):
             continue
-        if isinstance(payload, dict) and "state" in payload and ("jobID" in payload or "restoreJobId" in payload):
-            latest[payload.get("jobID") or payload.get("restoreJobId")] = payload
+        if isinstance(payload, dict) and "state" in payload and isinstance(payload.get("jobs"), list):
+            for job in payload["jobs"]:
+                latest[job.get("jobID") or job.get("restoreJobId") or job.get("label")] = job
     return latest
 
 

@@ -14,8 +14,6 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 say "cargo test"
 cargo test --workspace
 
-say "statemachine/ matches scripts/generate_asl.py"
-python3 scripts/generate_asl.py --check
 say "asl-validator"
 for definition in statemachine/*.asl.json; do
   npx --no-install asl-validator --json-path "$definition"

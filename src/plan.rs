@@ -360,15 +360,21 @@ pub struct ActiveLoad {
 /// A problem with a plan: where (`waves[1].sourceServers[0].sourceServerID`) and what.
 pub type Problem = (String, String);
 
-/// Splits an execution input into the plan and what triggered it.
+/// Splits an execution input into the plan and what triggered it: `{"plan", "trigger"}` from
+/// an EventBridge rule, or the plan itself (the console).
 pub fn split_envelope(input: serde_json::Value) -> Result<(serde_json::Value, Trigger), TaskError> {
     match input {
-        serde_json::Value::Object(mut map) if map.contains_key("trigger") => {
-            let trigger =
-                crate::contract::parse_at("trigger", map.remove("trigger").unwrap_or_default())?;
-            let plan = map.remove("plan").ok_or_else(|| {
-                TaskError::invalid("plan", "an input with a trigger carries the plan in plan")
-            })?;
+        serde_json::Value::Object(mut map) if map.contains_key("plan") => {
+            let trigger = match map.remove("trigger") {
+                Some(t) => crate::contract::parse_at("trigger", t)?,
+                None => {
+                    return Err(TaskError::invalid(
+                        "trigger",
+                        "an input with a plan field also names its trigger",
+                    ))
+                }
+            };
+            let plan = map.remove("plan").unwrap_or_default();
             if let Some(other) = map.keys().next() {
                 return Err(TaskError::invalid(
                     other.clone(),
@@ -1011,4 +1017,280 @@ fn check_history_budget(plan: &PreparedPlan) -> Result<(), TaskError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preflight::{ServerInfo, Verdict};
+
+    fn sid(n: usize) -> String {
+        format!("s-{n:017}")
+    }
+
+    fn inventory(n: usize) -> Inventory {
+        Inventory {
+            servers: (0..n)
+                .map(|i| {
+                    let tags = [("dr-wave".to_owned(), (i % 2 + 1).to_string())].into();
+                    let info = ServerInfo {
+                        tags,
+                        replication_state: Some("CONTINUOUS".into()),
+                        lag: Some("PT5S".into()),
+                    };
+                    (sid(i), info)
+                })
+                .collect(),
+            snapshots: BTreeMap::new(),
+        }
+    }
+
+    fn request() -> PrepareInput {
+        PrepareInput {
+            workflow: Workflow::RecoveryPlan,
+            input: serde_json::Value::Null,
+            execution_id: "arn:aws:states:eu-west-1:123456789012:execution:plan:run-1".into(),
+            started_at: "2026-11-25T02:00:00Z".into(),
+        }
+    }
+
+    fn plan(json: serde_json::Value) -> RecoveryPlan {
+        crate::contract::parse(json).unwrap()
+    }
+
+    fn prepare(
+        p: &RecoveryPlan,
+        inv: &Inventory,
+        trigger: Trigger,
+        active: ActiveLoad,
+    ) -> Result<PreparedPlan, TaskError> {
+        let request = request();
+        let options = check_recovery_plan(p, &Defaults::default())?;
+        let ctx = RunContext {
+            request: &request,
+            trigger,
+            options,
+            active,
+        };
+        prepare_recovery(ctx, p, inv)
+    }
+
+    fn servers(from: usize, to: usize) -> serde_json::Value {
+        (from..to)
+            .map(|i| serde_json::json!({"sourceServerID": sid(i)}))
+            .collect()
+    }
+
+    fn round_sizes(wave: &PreparedWave) -> Vec<Vec<usize>> {
+        wave.rounds
+            .iter()
+            .map(|r| r.iter().map(Task::servers).collect())
+            .collect()
+    }
+
+    #[test]
+    fn waves_are_batched_into_keyed_jobs_and_restores() {
+        let p = plan(serde_json::json!({
+            "isDrill": true,
+            "options": {"batchSize": 2, "preflight": "CONTINUE"},
+            "waves": [
+                {"name": "data", "sourceServers": servers(0, 5), "restores": [
+                    {"recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0", "metadata": {"availabilityZone": "eu-west-1a"}, "resourceType": "EBS"}
+                ]},
+                {"name": "app", "select": {"tags": {"dr-wave": "2"}}}
+            ]
+        }));
+        let prepared =
+            prepare(&p, &inventory(8), Trigger::console(), ActiveLoad::default()).unwrap();
+        let base = &prepared.execution_id;
+        assert_eq!(round_sizes(&prepared.waves[0]), [[2, 2, 1, 0]]);
+        let Task::Recovery(first) = &prepared.waves[0].rounds[0][0] else {
+            panic!()
+        };
+        assert!(first.is_drill);
+        assert_eq!(first.idempotency_key, format!("{base}#w0#b0"));
+        assert_eq!(first.label.as_deref(), Some("batch 0"));
+        let Task::Restore(restore) = &prepared.waves[0].rounds[0][3] else {
+            panic!()
+        };
+        assert_eq!(restore.idempotency_key, format!("{base}#w0#r0"));
+        // dr-wave 2: servers 1, 3, 5, 7; 1, 3 already in wave 0
+        assert_eq!(prepared.preflight.blocking, 2);
+        assert_eq!(prepared.preflight.verdict, Verdict::BlockedContinued);
+        assert_eq!(round_sizes(&prepared.waves[1]), [[2]], "5 and 7");
+    }
+
+    #[test]
+    fn a_blocked_real_recovery_fails_and_a_drill_may_continue() {
+        let mut inv = inventory(3);
+        inv.servers.get_mut(&sid(1)).unwrap().replication_state = Some("STALLED".into());
+        let real = plan(
+            serde_json::json!({"isDrill": false, "waves": [{"name": "w", "sourceServers": servers(0, 3)}]}),
+        );
+        let err = prepare(&real, &inv, Trigger::console(), ActiveLoad::default()).unwrap_err();
+        assert_eq!(err.name(), "PreflightBlocked");
+        assert!(err.to_string().contains(&sid(1)), "{err}");
+        assert!(err.to_string().contains("STALLED"), "{err}");
+
+        let mut real_continue = real.clone();
+        real_continue.options.preflight = Some(PreflightMode::Continue);
+        let err = prepare(
+            &real_continue,
+            &inv,
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.name(),
+            "PreflightBlocked",
+            "a real recovery never continues"
+        );
+
+        let mut drill = real_continue;
+        drill.is_drill = Some(true);
+        let prepared = prepare(&drill, &inv, Trigger::console(), ActiveLoad::default()).unwrap();
+        assert_eq!(prepared.preflight.verdict, Verdict::BlockedContinued);
+        assert_eq!(prepared.servers, 3);
+    }
+
+    #[test]
+    fn an_event_triggered_run_keys_its_jobs_by_the_event() {
+        let p = plan(
+            serde_json::json!({"isDrill": false, "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}),
+        );
+        let trigger = Trigger {
+            kind: TriggerKind::Event,
+            event_id: Some("6a7e8feb-b491-4cf7-a9f1-bf3703467718".into()),
+            ..Trigger::console()
+        };
+        let prepared = prepare(&p, &inventory(1), trigger, ActiveLoad::default()).unwrap();
+        let Task::Recovery(job) = &prepared.waves[0].rounds[0][0] else {
+            panic!()
+        };
+        assert_eq!(
+            job.idempotency_key,
+            "event:6a7e8feb-b491-4cf7-a9f1-bf3703467718#w0#b0"
+        );
+        assert_eq!(prepared.trigger.kind, TriggerKind::Event);
+    }
+
+    #[test]
+    fn rounds_fit_the_servers_and_jobs_the_account_has_left() {
+        let p = plan(
+            serde_json::json!({"isDrill": true, "options": {"batchSize": 100, "maxConcurrentJobs": 10},
+            "waves": [{"name": "w", "sourceServers": servers(0, 1000)}]}),
+        );
+        let inv = inventory(1000);
+        let idle = prepare(&p, &inv, Trigger::console(), ActiveLoad::default()).unwrap();
+        assert_eq!(round_sizes(&idle.waves[0]), [vec![100; 5], vec![100; 5]]);
+        let busy = ActiveLoad {
+            jobs: 17,
+            servers: 250,
+        };
+        let prepared = prepare(&p, &inv, Trigger::console(), busy).unwrap();
+        let sizes = round_sizes(&prepared.waves[0]);
+        assert!(
+            sizes
+                .iter()
+                .all(|r| r.len() <= 3 && r.iter().sum::<usize>() <= 250),
+            "{sizes:?}"
+        );
+        assert_eq!(sizes.iter().flatten().sum::<usize>(), 1000);
+
+        let full = ActiveLoad {
+            jobs: 20,
+            servers: 10,
+        };
+        let err = prepare(&p, &inv, Trigger::console(), full).unwrap_err();
+        assert_eq!(err.name(), "PreflightBlocked");
+        assert!(err.to_string().contains("QUOTA"), "{err}");
+    }
+
+    #[test]
+    fn a_plan_that_could_exhaust_the_execution_history_is_refused_before_it_starts() {
+        let p = plan(
+            serde_json::json!({"isDrill": true, "options": {"pollIntervalSeconds": 1, "giveUpAfterSeconds": 7200},
+            "waves": [{"name": "w", "sourceServers": servers(0, 3)}]}),
+        );
+        let err =
+            prepare(&p, &inventory(3), Trigger::console(), ActiveLoad::default()).unwrap_err();
+        let TaskError::InvalidInput { field, constraint } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field, "options.giveUpAfterSeconds");
+        assert!(
+            constraint.contains("more than Step Functions' 25000"),
+            "{constraint}"
+        );
+    }
+
+    #[test]
+    fn a_thousand_tag_selected_servers_prepare_into_less_than_64_kib() {
+        let p = plan(
+            serde_json::json!({"planName": "big", "isDrill": true, "tags": {"dr:plan": "big"},
+            "waves": [
+                {"name": "one", "select": {"tags": {"dr-wave": "1"}}},
+                {"name": "two", "select": {"tags": {"dr-wave": "2"}}}
+            ]}),
+        );
+        let prepared = prepare(
+            &p,
+            &inventory(1000),
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap();
+        assert_eq!(prepared.servers, 1000);
+        let bytes = serde_json::to_vec(&prepared).unwrap().len();
+        assert!(bytes < 64 * 1024, "{bytes} bytes");
+    }
+
+    #[test]
+    fn options_are_whole_numbers_in_range_and_belong_to_the_workflow() {
+        let mut problems = Vec::new();
+        let options = Options {
+            batch_size: Some(201),
+            give_up_after_seconds: Some(30),
+            preflight: Some(PreflightMode::Continue),
+            ..Options::default()
+        };
+        let resolved = resolve_options(
+            &options,
+            &Defaults::default(),
+            &["batchSize", "giveUpAfterSeconds"],
+            &mut problems,
+        );
+        assert_eq!(resolved.batch_size, BATCH_SIZE.default);
+        let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "options.preflight",
+                "options.batchSize",
+                "options.giveUpAfterSeconds"
+            ]
+        );
+        let fractional: Result<Options, _> =
+            crate::contract::parse(serde_json::json!({"pollIntervalSeconds": 1.5}));
+        let err = fractional.unwrap_err();
+        assert!(err.to_string().contains("pollIntervalSeconds"), "{err}");
+    }
+
+    #[test]
+    fn failback_takes_the_launched_instances_of_a_real_recovery_run_only() {
+        let output = serde_json::json!({"planName": "p", "isDrill": false, "waves": [
+            {"jobs": [{"kind": "DRS_JOB", "launched": {"s-1": "i-0123456789abcdef0"}}, {"kind": "RESTORE_JOB"}]},
+            {"jobs": [{"kind": "DRS_JOB", "launched": {"s-2": "i-0123456789abcdef1"}}]}
+        ]});
+        let fb = failback_plan(output.clone()).unwrap();
+        assert_eq!(
+            fb.recovery_instance_ids,
+            ["i-0123456789abcdef0", "i-0123456789abcdef1"]
+        );
+        assert_eq!(fb.plan_name.as_deref(), Some("failback of p"));
+        let mut drill = output;
+        drill["isDrill"] = serde_json::json!(true);
+        assert_eq!(failback_plan(drill).unwrap_err().name(), "InvalidInput");
+    }
 }

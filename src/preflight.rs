@@ -118,7 +118,10 @@ impl PreflightReport {
             .iter()
             .filter(|f| f.severity == Severity::Blocking)
             .take(LISTED)
-            .map(|f| format!("{} at {}: {}", f.code, f.path, f.message))
+            .map(|f| match &f.source_server_id {
+                Some(id) => format!("{} at {} ({id}): {}", f.code, f.path, f.message),
+                None => format!("{} at {}: {}", f.code, f.path, f.message),
+            })
             .collect();
         let more = self.blocking.saturating_sub(blocking.len());
         let tail = if more > 0 {
@@ -414,7 +417,10 @@ mod tests {
         }
     }
 
-    fn inventory(servers: &[(&str, &[(&str, &str)], &str, &str)]) -> Inventory {
+    /// ID, tags, replication state, lag.
+    type Seeded<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+
+    fn inventory(servers: &[Seeded<'_>]) -> Inventory {
         Inventory {
             servers: servers
                 .iter()

@@ -11,7 +11,7 @@ use dr_orchestrator::config::Config;
 use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::check_status::{self, Clients};
-use dr_orchestrator::handlers::{start_failback, start_recovery, start_restore};
+use dr_orchestrator::handlers::{prepare_plan, start_failback, start_recovery, start_restore};
 use dr_sim::seed::{Faults, RestoreOutcome};
 use dr_sim::{Running, Seed};
 use lambda_runtime::{Context, LambdaEvent};
@@ -331,4 +331,121 @@ async fn an_unknown_recovery_point_is_not_found() {
     .await
     .unwrap_err();
     assert_eq!(err.name(), "NotFound");
+}
+
+async fn prepare(env: &Env, workflow: &str, input: Value) -> Result<Value, TaskError> {
+    let payload = json!({
+        "workflow": workflow,
+        "input": input,
+        "executionId": "arn:aws:states:eu-west-1:123456789012:execution:recovery-plan:run-p",
+        "startedAt": "2026-11-25T02:00:00Z"
+    });
+    prepare_plan::handle(&env.clients.drs, &env.config, event(payload))
+        .await
+        .map(|p| serde_json::to_value(p).unwrap())
+}
+
+fn mutating_calls(env: &Env) -> u64 {
+    [
+        "StartRecovery",
+        "StartFailbackLaunch",
+        "TerminateRecoveryInstances",
+        "StartRestoreJob",
+    ]
+    .iter()
+    .map(|op| env.calls(op))
+    .sum()
+}
+
+#[tokio::test]
+async fn prepare_plan_selects_servers_by_tags_across_every_page_of_the_inventory() {
+    let env = env(Faults::default()).await;
+    let input = json!({"isDrill": true, "options": {"batchSize": 100}, "waves": [
+        {"name": "fleet one", "select": {"tags": {"fleet": "payments-fleet", "dr-wave": "1"}}},
+        {"name": "named", "select": {"tags": {"Tier": "web"}}}
+    ]});
+    let prepared = prepare(&env, "RECOVERY_PLAN", input).await.unwrap();
+    assert_eq!(prepared["servers"], 304);
+    assert_eq!(prepared["preflight"]["verdict"], "PASSED");
+    assert_eq!(prepared["preflight"]["serversChecked"], 1216);
+    let wave0 = &prepared["waves"][0]["rounds"][0];
+    assert_eq!(
+        wave0.as_array().unwrap().len(),
+        3,
+        "300 servers in jobs of 100"
+    );
+    assert_eq!(wave0[0]["kind"], "RECOVERY");
+    assert_eq!(
+        wave0[0]["start"]["sourceServers"].as_array().unwrap().len(),
+        100
+    );
+    assert_eq!(
+        env.calls("DescribeSourceServers"),
+        2,
+        "1,216 servers in pages of 1,000"
+    );
+    assert_eq!(mutating_calls(&env), 0);
+}
+
+#[tokio::test]
+async fn prepare_plan_checks_a_pinned_snapshot_with_describe_recovery_snapshots() {
+    let env = env(Faults::default()).await;
+    let snapshots = env
+        .clients
+        .drs
+        .describe_recovery_snapshots()
+        .source_server_id(S1)
+        .send()
+        .await
+        .unwrap();
+    let known = snapshots.items()[0].snapshot_id().to_owned();
+    let plan = |snapshot: &str| {
+        json!({"isDrill": false, "waves": [{"name": "w", "sourceServers": [
+            {"sourceServerID": S1, "recoverySnapshotID": snapshot}, {"sourceServerID": S2}
+        ]}]})
+    };
+    prepare(&env, "RECOVERY_PLAN", plan(&known)).await.unwrap();
+    let err = prepare(&env, "RECOVERY_PLAN", plan("pit-00000000000000000"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "PreflightBlocked");
+    assert!(err.to_string().contains("SNAPSHOT_NOT_FOUND"), "{err}");
+    assert_eq!(mutating_calls(&env), 0);
+}
+
+#[tokio::test]
+async fn prepare_plan_sees_the_accounts_active_jobs() {
+    let env = env(Faults::default()).await;
+    env.recover(&[S1, S2], true, "other-run#w0#b0")
+        .await
+        .unwrap();
+    let input = json!({"isDrill": true, "options": {"batchSize": 200, "maxConcurrentJobs": 20}, "waves": [
+        {"name": "fleet", "select": {"tags": {"fleet": "payments-fleet", "dr-wave": "1"}}}
+    ]});
+    let prepared = prepare(&env, "RECOVERY_PLAN", input).await.unwrap();
+    let rounds = prepared["waves"][0]["rounds"].as_array().unwrap();
+    let in_first: usize = rounds[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["start"]["sourceServers"].as_array().unwrap().len())
+        .sum();
+    assert!(
+        in_first <= 498,
+        "{in_first} servers next to the 2 already launching"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_plan_is_rejected_with_every_problem_before_any_aws_call() {
+    let env = env(Faults::default()).await;
+    let input = json!({"waves": [{"name": "w", "sourceServers": [{"sourceServerID": "s-1"}]}], "options": {"batchSize": 0}});
+    let err = prepare(&env, "RECOVERY_PLAN", input).await.unwrap_err();
+    let TaskError::InvalidInput { field, constraint } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(field, "plan");
+    assert!(constraint.starts_with("3 problems"), "{constraint}");
+    let calls: u64 = env.sim.store.lock().unwrap().calls.values().sum();
+    assert_eq!(calls, 0, "bad input makes no AWS call");
 }

@@ -51,12 +51,14 @@ class Run:
 def run(stack):
     sim, handlers = stack
 
-    def go(workflow, plan, faults=None, poll=1, name="e2e"):
+    def go(workflow, plan, faults=None, poll=1, name="e2e", give_up=300):
         sim.reset()
         if faults:
             sim.faults(**faults)
         plan = json.loads(json.dumps(plan))
-        plan.setdefault("options", {}).setdefault("pollIntervalSeconds", poll)
+        options = plan.setdefault("options", {})
+        options.setdefault("pollIntervalSeconds", poll)
+        options.setdefault("giveUpAfterSeconds", give_up)
         with Engine(handlers) as engine:
             arn = engine.start(workflow, plan, name)
             result = engine.wait(arn, timeout=600)

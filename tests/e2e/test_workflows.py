@@ -41,7 +41,8 @@ def test_a_server_that_fails_to_launch_fails_the_run_and_stops_later_waves(run):
     assert r.wave_jobs(1) == [], "wave 2 must never start"
     assert len(r.wave_jobs(0)) == 1
     failed = r.statuses[r.wave_jobs(0)[0]["jobID"]]
-    assert failed["failedServerIDs"] == [bad]
+    assert [s["sourceServerID"] for s in failed["notLaunched"]] == [bad]
+    assert failed["notLaunched"][0]["launchStatus"] == "FAILED"
 
 
 def test_throttling_is_retried_with_exactly_one_job_per_batch(run):
@@ -57,17 +58,17 @@ def test_an_invalid_plan_fails_before_anything_starts(run):
     r = run("recovery-plan", plan("invalid-bad-server-in-wave-3.json"))
     assert r.status == "FAILED"
     assert r.error == "InvalidInput"
-    assert "wave 2 (web)" in r.cause and "sourceServers[1].sourceServerID" in r.cause, r.cause
+    assert "waves[2].sourceServers[1].sourceServerID" in r.cause, r.cause
     assert r.sim["jobs"] == [] and r.sim["calls"] == {}, "validation must make no AWS call"
 
 
 def test_a_server_in_two_waves_and_a_missing_drill_flag_are_rejected(run):
     r = run("recovery-plan", plan("invalid-server-in-two-waves.json"))
     assert (r.status, r.error) == ("FAILED", "InvalidInput")
-    assert "more than once" in r.cause
+    assert "waves[1].sourceServers[0].sourceServerID" in r.cause and "is already in wave 0" in r.cause, r.cause
     r = run("recovery-plan", plan("invalid-missing-is-drill.json"))
     assert (r.status, r.error) == ("FAILED", "InvalidInput")
-    assert "isDrill is required" in r.cause
+    assert "isDrill: is required" in r.cause
     assert r.sim["calls"] == {}
 
 
@@ -75,8 +76,9 @@ def test_restores_succeed_and_a_failing_restore_fails_the_run_with_its_message(r
     p = plan("restores.json")
     r = run("restore", p)
     assert r.status == "SUCCEEDED", r.cause
-    assert [x["state"] for x in r.output["restores"]] == ["SUCCEEDED", "SUCCEEDED"]
-    assert all(x["createdResourceArn"].startswith("arn:aws:") for x in r.output["restores"])
+    restores = r.output["waves"][0]["jobs"]
+    assert [(x["kind"], x["state"]) for x in restores] == [("RESTORE_JOB", "SUCCEEDED")] * 2
+    assert all(x["createdResourceArn"].startswith("arn:aws:") for x in restores)
     assert len(r.sim["restoreJobs"]) == 2
 
     ebs = p["restores"][1]["recoveryPointArn"]
@@ -93,8 +95,8 @@ def test_a_mixed_plan_restores_data_then_recovers_servers(run):
     assert len(r.sim["restoreJobs"]) == 2
     assert len(r.jobs()) == 1 and r.jobs()[0]["createdMs"] >= restores_done
     data, app = r.output["waves"]
-    assert [x["state"] for x in data["restores"]] == ["SUCCEEDED", "SUCCEEDED"] and data["jobs"] == []
-    assert app["jobs"][0]["state"] == "SUCCEEDED" and app["restores"] == []
+    assert [(x["kind"], x["state"]) for x in data["jobs"]] == [("RESTORE_JOB", "SUCCEEDED")] * 2
+    assert [(x["kind"], x["state"]) for x in app["jobs"]] == [("DRS_JOB", "SUCCEEDED")]
 
 
 def test_failback_from_a_recovery_runs_output(run, stack):
@@ -105,7 +107,7 @@ def test_failback_from_a_recovery_runs_output(run, stack):
 
     # The endpoint keeps the recovered instances: fail back without resetting it.
     from rehearsal.workflow import Engine
-    output = dict(recovered.output, options={"pollIntervalSeconds": 1, "batchSize": 4})
+    output = dict(recovered.output, options={"pollIntervalSeconds": 1, "giveUpAfterSeconds": 300, "batchSize": 4})
     with Engine(handlers) as engine:
         arn = engine.start("failback", output, "e2e-failback")
         result = engine.wait(arn, timeout=600)
@@ -121,3 +123,74 @@ def test_a_drill_run_is_not_failed_back(run):
     r = run("failback", {"isDrill": True, "waves": [{"name": "x", "jobs": []}]})
     assert (r.status, r.error) == ("FAILED", "InvalidInput")
     assert r.sim["calls"] == {}
+
+
+def servers_of(jobs):
+    return sorted(s["sourceServerID"] for j in jobs for s in j["servers"])
+
+
+def test_a_tag_selected_drill_recovers_the_servers_its_tags_choose_wave_by_wave(run):
+    r = run("recovery-plan", plan("tag-selected-drill.json"))
+    assert r.status == "SUCCEEDED", r.cause
+    named = lambda *ns: sorted(f"s-0a1b2c3d4e5f6000{n}" for n in ns)
+    assert servers_of(r.wave_jobs(0)) == named("9", "a", "b")
+    assert servers_of(r.wave_jobs(1)) == named("5", "6", "7", "8")
+    assert servers_of(r.wave_jobs(2)) == named("1", "2", "3", "4", "c")
+    assert [len(r.wave_jobs(w)) for w in range(3)] == [2, 2, 3], "batchSize 2"
+    assert all(j["isDrill"] for j in r.jobs())
+    assert r.output["preflight"]["verdict"] == "PASSED"
+    assert r.output["servers"] == 12
+
+
+def test_a_real_recovery_with_a_stalled_server_stops_before_any_launch(run):
+    stalled = "s-0a1b2c3d4e5f6000a"
+    r = run("recovery-plan", plan("real-recovery.json"),
+            faults={"replication": {stalled: {"state": "STALLED"}}})
+    assert (r.status, r.error) == ("FAILED", "PreflightBlocked"), r.cause
+    assert stalled in r.cause and "STALLED" in r.cause and "NOT_REPLICATING" in r.cause, r.cause
+    assert "StartRecovery" not in r.sim["calls"], "nothing may launch"
+    assert r.sim["jobs"] == []
+
+
+def test_a_plan_naming_an_unknown_server_is_blocked_listing_every_finding(run):
+    r = run("recovery-plan", plan("real-recovery-blocked-by-preflight.json"),
+            faults={"replication": {"s-0a1b2c3d4e5f60009": {"lagSeconds": 7200}}})
+    assert (r.status, r.error) == ("FAILED", "PreflightBlocked"), r.cause
+    assert "2 blocking finding(s)" in r.cause, r.cause
+    assert "UNKNOWN_SERVER at waves[0].sourceServers[1]" in r.cause, r.cause
+    assert "LAG_TOO_HIGH at waves[0].sourceServers[0]" in r.cause, r.cause
+    assert "StartRecovery" not in r.sim["calls"]
+
+
+def test_a_drill_told_to_continue_runs_and_reports_what_preflight_found(run):
+    r = run("recovery-plan", plan("drill-continue-past-preflight.json"),
+            faults={"replication": {"s-0a1b2c3d4e5f60005": {"lagSeconds": 3600},
+                                    "s-0a1b2c3d4e5f60006": {"state": "BACKLOG"}}})
+    assert r.status == "SUCCEEDED", r.cause
+    preflight = r.output["preflight"]
+    assert preflight["verdict"] == "BLOCKED_CONTINUED"
+    found = {(f["severity"], f["code"], f["sourceServerID"]) for f in preflight["findings"]}
+    assert found == {("BLOCKING", "LAG_TOO_HIGH", "s-0a1b2c3d4e5f60005"),
+                     ("WARNING", "NOT_REPLICATING", "s-0a1b2c3d4e5f60006")}
+    assert len(r.jobs()) == 1
+
+    p = plan("drill-continue-past-preflight.json")
+    p["options"]["preflight"] = "FAIL"
+    r = run("recovery-plan", p, faults={"replication": {"s-0a1b2c3d4e5f60006": {"state": "BACKLOG"}}})
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.output["preflight"]["verdict"] == "WARNINGS", "a warning never blocks"
+
+
+def test_a_wave_over_the_500_server_quota_runs_in_rounds_that_fit(run):
+    fleet = [{"sourceServerID": f"s-fleet{n:012d}"} for n in range(600)]
+    p = {"planName": "600 servers", "isDrill": True, "options": {"batchSize": 100, "maxConcurrentJobs": 10},
+         "waves": [{"name": "fleet", "sourceServers": fleet}]}
+    r = run("recovery-plan", p)
+    assert r.status == "SUCCEEDED", r.cause
+    jobs = sorted(r.wave_jobs(0), key=lambda j: j["createdMs"])
+    assert [len(j["servers"]) for j in jobs] == [100] * 6
+    first_round_done = max(s["settlesMs"] for j in jobs[:5] for s in j["servers"])
+    assert jobs[5]["createdMs"] >= first_round_done, "the sixth job would pass 500 servers in active jobs"
+    launched = sum(len(j["launched"]) for j in r.output["waves"][0]["jobs"])
+    assert launched == 600
+    assert r.cost["largestPayloadBytes"] < 64 * 1024

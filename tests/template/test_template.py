@@ -1,7 +1,10 @@
-"""template.yaml against the rest of the project: substitutions and definitions agree both ways,
-each state machine invokes only its own functions, the functions are the four binaries, and
-the EventBridge rules route the samples in events/eventbridge/ as intended, checked by moto's
-EventBridge (an implementation nobody here wrote) rather than a matcher of ours."""
+"""template.yaml as CloudFormation deploys it (after SAM's real transform, see conftest.py) against
+the rest of the project: substitutions and definitions agree both ways, each workflow invokes
+only its own functions, the functions are the five binaries, the EC2 permissions work only
+through DRS on DRS-managed resources, the drill rule is off unless enabled, every failure reaches
+the notifications topic, and the EventBridge rules route the samples in events/eventbridge/ with
+the input the orchestrator expects, checked with moto's EventBridge (an implementation nobody
+here wrote) wherever moto can run it."""
 
 import json
 import re
@@ -11,102 +14,250 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
+from moto.events.models import EventPattern
+
+from conftest import ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",
+             "RestoreStateMachine": "restore"}
 
 
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as {"Fn": value}."""
+class SourceLoader(yaml.SafeLoader):
+    """template.yaml's short-form tags (!Ref, !Sub, ...) as {"Fn": value}; only for DefinitionUri."""
 
 
-def _tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix: value}
+SourceLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+SOURCE = yaml.load((ROOT / "template.yaml").read_text(), Loader=SourceLoader)
 
 
-CfnLoader.add_multi_constructor("!", _tag)
-TEMPLATE = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
-RESOURCES = TEMPLATE["Resources"]
+def statements(stack, role):
+    docs = [p["PolicyDocument"] for p in stack.resources[role]["Properties"].get("Policies", [])]
+    return [s for d in docs for s in d["Statement"]]
 
 
-def of_type(kind):
-    return {name: r for name, r in RESOURCES.items() if r["Type"] == kind}
+def as_list(v):
+    return v if isinstance(v, list) else [v]
 
 
-STATE_MACHINES = of_type("AWS::Serverless::StateMachine")
-FUNCTIONS = of_type("AWS::Serverless::Function")
+def invoked_functions(stack, role):
+    """The functions a role may invoke, by logical ID (SAM's LambdaInvokePolicy)."""
+    out = set()
+    raw = stack.template["Resources"][role]["Properties"]["Policies"]  # Fn::Sub kept as written
+    for s in (s for p in raw for s in p["PolicyDocument"]["Statement"]):
+        if "lambda:InvokeFunction" in as_list(s["Action"]):
+            for r in as_list(s["Resource"]):
+                out.add(r["Fn::Sub"][1]["functionName"]["Ref"])
+    return out
 
 
-def test_every_placeholder_has_a_substitution_and_every_substitution_a_placeholder():
-    assert len(STATE_MACHINES) == 3
-    for name, sm in STATE_MACHINES.items():
-        props = sm["Properties"]
-        text = (ROOT / props["DefinitionUri"]).read_text()
-        placeholders = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))
-        assert placeholders == set(props["DefinitionSubstitutions"]), name
+# --- substitutions, functions, roles -------------------------------------------------------
 
 
-def test_each_state_machine_may_invoke_only_the_functions_its_definition_uses():
-    for name, sm in STATE_MACHINES.items():
-        props = sm["Properties"]
-        used = {v["Fn::GetAtt"].split(".")[0] if isinstance(v.get("Fn::GetAtt"), str) else v["GetAtt"].split(".")[0]
-                for k, v in props["DefinitionSubstitutions"].items() if k.endswith("FunctionArn")}
-        allowed = {p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if "LambdaInvokePolicy" in p}
-        assert allowed == used, name
-        assert props["Type"] == "STANDARD"
-        assert props["Tracing"] == {"Enabled": True} and props["Logging"]["Level"] == "ALL"
+def test_every_placeholder_has_a_substitution_and_every_substitution_a_placeholder(transformed):
+    for name, slug in WORKFLOWS.items():
+        uri = SOURCE["Resources"][name]["Properties"]["DefinitionUri"]
+        assert uri == f"statemachine/{slug}.asl.json"
+        placeholders = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", (ROOT / uri).read_text()))
+        substitutions = transformed["Resources"][name]["Properties"]["DefinitionSubstitutions"]
+        assert placeholders == set(substitutions), name
 
 
-def test_functions_are_the_four_binaries_on_arm64_with_json_logs():
-    binaries = {f["Metadata"]["BuildProperties"]["Binary"] for f in FUNCTIONS.values()}
+def test_substitutions_are_function_arns_and_the_defaults_reach_prepare_plan_only(stack):
+    for name in WORKFLOWS:
+        subs = stack.resources[name]["Properties"]["DefinitionSubstitutions"]
+        assert "PreparePlanFunctionArn" in subs
+        for key, value in subs.items():
+            assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, (name, key)
+    env = stack.resources["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
+    assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
+                   "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10"}
+
+
+def test_each_workflow_may_invoke_only_the_functions_its_definition_uses(stack):
+    for name in WORKFLOWS:
+        props = stack.resources[name]["Properties"]
+        used = {v["Fn::GetAtt"][0] for v in props["DefinitionSubstitutions"].values()}
+        role = props["RoleArn"]["Fn::GetAtt"][0]
+        assert invoked_functions(stack, role) == used, name
+        assert props["StateMachineType"] == "STANDARD"
+        assert props["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_functions_are_the_five_binaries_on_arm64_with_json_logs(stack):
+    functions = stack.of_type("AWS::Lambda::Function")
+    binaries = {f["Properties"]["Code"]["S3Key"].removesuffix(".zip") for f in functions.values()}
     assert binaries == {p.stem for p in (ROOT / "src" / "bin").glob("*.rs")}
-    assert all(f["Metadata"]["BuildMethod"] == "rust-cargolambda" for f in FUNCTIONS.values())
-    g = TEMPLATE["Globals"]["Function"]
-    assert g["Architectures"] == ["arm64"] and g["Runtime"] == "provided.al2023"
-    assert g["LoggingConfig"]["LogFormat"] == "JSON"
+    assert "prepare-plan" in binaries and len(binaries) == 5
+    for name, f in functions.items():
+        p = f["Properties"]
+        assert p["Architectures"] == ["arm64"] and p["Runtime"] == "provided.al2023", name
+        assert p["LoggingConfig"]["LogFormat"] == "JSON", name
+    for name, f in SOURCE["Resources"].items():
+        if f["Type"] == "AWS::Serverless::Function":
+            assert f["Metadata"]["BuildMethod"] == "rust-cargolambda", name
 
 
-def test_only_the_restore_function_may_pass_a_role_to_backup_and_only_the_parameters_role():
-    for name, f in FUNCTIONS.items():
-        statements = [s for p in f["Properties"]["Policies"] for s in p.get("Statement", [])]
-        for s in statements:
-            if "If" in s:
-                s = s["If"][1]
-            if s.get("Action") == "iam:PassRole":
-                service = s["Condition"]["StringEquals"]["iam:PassedToService"]
-                if service == "backup.amazonaws.com":
-                    assert name == "StartRestoreFunction" and s["Resource"] == {"Ref": "RestoreRoleArn"}
-                else:
-                    assert (name, service) == ("StartRecoveryFunction", "ec2.amazonaws.com")
+def test_prepare_plan_only_reads_drs(stack):
+    actions = {a for s in statements(stack, "PreparePlanFunctionRole") for a in as_list(s["Action"])}
+    assert actions == {"drs:DescribeSourceServers", "drs:DescribeJobs", "drs:DescribeRecoverySnapshots"}
 
 
-def events_of(kind):
-    sm = STATE_MACHINES["RecoveryPlanStateMachine"]["Properties"]
-    return {n: e["Properties"] for n, e in sm["Events"].items() if e["Type"] == kind}
+def test_only_the_restore_function_may_pass_a_role_to_backup_and_only_the_parameters_role(make_stack):
+    arn = "arn:aws:iam::123456789012:role/restores"
+    for stack in (make_stack(), make_stack(RestoreRoleArn=arn)):
+        passes = {}
+        for role in stack.of_type("AWS::IAM::Role"):
+            for s in statements(stack, role):
+                if "iam:PassRole" in as_list(s["Action"]):
+                    passes.setdefault(role, []).append(s)
+        backup = [(r, s) for r, ss in passes.items() for s in ss
+                  if s["Condition"]["StringEquals"]["iam:PassedToService"] == "backup.amazonaws.com"]
+        if stack.params["RestoreRoleArn"]:
+            assert backup == [("StartRestoreFunctionRole", backup[0][1])] and backup[0][1]["Resource"] == arn
+        else:
+            assert backup == []
+        (ec2,) = passes["StartRecoveryFunctionRole"]
+        assert ec2["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+        # Exactly the DRS instance roles of AWS's managed policy, in this account.
+        assert sorted(r.rsplit("/", 1)[1] for r in ec2["Resource"]) == [
+            "AWSElasticDisasterRecoveryConversionServerRole",
+            "AWSElasticDisasterRecoveryRecoveryInstanceRole",
+            "AWSElasticDisasterRecoveryRecoveryInstanceWithLaunchActionsRole"]
+        assert all(r.startswith(f"arn:aws:iam::{ACCOUNT}:role/service-role/") for r in ec2["Resource"])
+        assert set(passes) <= {"StartRecoveryFunctionRole", "StartRestoreFunctionRole"}
 
 
-def resolve(value):
-    """Fills the template's parameter defaults into a pattern."""
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return TEMPLATE["Parameters"][value["Ref"]]["Default"]
-    if isinstance(value, dict):
-        return {k: resolve(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v) for v in value]
-    return value
+def test_ec2_is_reachable_only_through_drs_and_changes_only_drs_managed_resources(stack):
+    seen = set()
+    for role in stack.of_type("AWS::IAM::Role"):
+        for s in statements(stack, role):
+            ec2 = [a for a in as_list(s["Action"]) if a.startswith("ec2:")]
+            if not ec2:
+                continue
+            assert role == "StartRecoveryFunctionRole", f"{role} has EC2 permissions"
+            cond = s.get("Condition", {})
+            through_drs = cond.get("Bool", {}).get("aws:ViaAWSService") == "true" \
+                or cond.get("ForAnyValue:StringEquals", {}).get("aws:CalledVia") == "drs.amazonaws.com"
+            assert through_drs, s["Sid"]
+            mutating = [a for a in ec2 if not a.startswith(("ec2:Describe", "ec2:Get"))]
+            if mutating:
+                assert all(r != "*" and r.startswith(f"arn:aws:ec2:{REGION}:") for r in as_list(s["Resource"])), s["Sid"]
+            seen.update(ec2)
+    for destructive in ["ec2:TerminateInstances", "ec2:DeleteVolume", "ec2:DeleteSnapshot",
+                        "ec2:AuthorizeSecurityGroupIngress", "ec2:StopInstances"]:
+        holders = [s for s in statements(stack, "StartRecoveryFunctionRole") if destructive in as_list(s["Action"])]
+        assert holders, destructive
+        for s in holders:
+            assert s["Condition"]["Null"] == {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"}, destructive
+    assert "ec2:RunInstances" in seen
 
+
+# --- logs, rules, alarms ---------------------------------------------------------------------
+
+
+def test_execution_logs_are_errors_without_data_unless_raised(make_stack):
+    default = make_stack()
+    for name in WORKFLOWS:
+        logging = default.resources[name]["Properties"]["LoggingConfiguration"]
+        assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
+    for group in default.of_type("AWS::Logs::LogGroup").values():
+        assert "KmsKeyId" not in group["Properties"]
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    raised = make_stack(ExecutionLogLevel="ALL", ExecutionLogIncludeData="true", LogsKmsKeyArn=key)
+    for name in WORKFLOWS:
+        logging = raised.resources[name]["Properties"]["LoggingConfiguration"]
+        assert logging["Level"] == "ALL" and logging["IncludeExecutionData"] is True
+    groups = raised.of_type("AWS::Logs::LogGroup")
+    assert len(groups) == 3 and all(g["Properties"]["KmsKeyId"] == key for g in groups.values())
+
+
+def test_the_drill_rule_is_disabled_unless_the_parameter_enables_it(make_stack):
+    assert make_stack().resources["MonthlyDrillRule"]["Properties"]["State"] == "DISABLED"
+    assert make_stack(DrillScheduleEnabled="true").resources["MonthlyDrillRule"]["Properties"]["State"] == "ENABLED"
+    assert make_stack(DrillScheduleEnabled="false").resources["MonthlyDrillRule"]["Properties"]["State"] == "DISABLED"
+    assert make_stack().resources["DisasterDeclaredRule"]["Properties"]["State"] == "ENABLED"
+
+
+def test_rules_are_where_the_readme_says(stack):
+    rules = stack.of_type("AWS::Events::Rule")
+    assert set(rules) == {"DisasterDeclaredRule", "MonthlyDrillRule"}
+    disaster = rules["DisasterDeclaredRule"]["Properties"]
+    assert disaster["EventBusName"] == "default"
+    assert disaster["EventPattern"] == {
+        "account": [ACCOUNT], "source": ["dr-orchestrator"], "detail-type": ["Disaster Declared"],
+        "detail": {"confirmRealRecovery": [True], "plan": {"isDrill": [False]}}}
+    drill = rules["MonthlyDrillRule"]["Properties"]
+    assert drill["ScheduleExpression"] == "cron(0 6 1 * ? *)" and "EventPattern" not in drill
+    for name, rule in rules.items():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Ref": "RecoveryPlanStateMachine"}, name
+        role = target["RoleArn"]["Fn::GetAtt"][0]
+        (s,) = statements(stack, role)
+        assert s["Action"] == "states:StartExecution" and s["Resource"] == {"Ref": "RecoveryPlanStateMachine"}
+        trust = stack.resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+        # Failures are retried, then kept in an encrypted queue that only this rule may write to.
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        queue = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        assert stack.resources[queue]["Properties"]["SqsManagedSseEnabled"] is True
+        (policy,) = [p["Properties"] for p in stack.of_type("AWS::SQS::QueuePolicy").values()
+                     if p["Properties"]["Queues"] == [{"Ref": queue}]]
+        (allow,) = policy["PolicyDocument"]["Statement"]
+        assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [name, "Arn"]}}}
+
+
+def alarms_on(stack, namespace, metric, dimension, value):
+    return [a for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["Namespace"] == namespace and a["Properties"]["MetricName"] == metric
+            and a["Properties"]["Dimensions"] == [{"Name": dimension, "Value": value}]]
+
+
+def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
+    stack = make_stack()
+    expected = []
+    for name in WORKFLOWS:
+        for metric in ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]:
+            expected += alarms_on(stack, "AWS/States", metric, "StateMachineArn", {"Ref": name}) or [(name, metric)]
+    for rule in ["DisasterDeclared", "MonthlyDrill"]:
+        expected += alarms_on(stack, "AWS/Events", "FailedInvocations", "RuleName", {"Ref": f"{rule}Rule"}) \
+            or [(rule, "FailedInvocations")]
+        queue = {"Fn::GetAtt": [f"{rule}DeadLetterQueue", "QueueName"]}
+        expected += alarms_on(stack, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) \
+            or [(rule, "dead letters")]
+    missing = [e for e in expected if isinstance(e, tuple)]
+    assert missing == []
+    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 13
+    for a in expected:
+        p = a["Properties"]
+        assert p["AlarmActions"] == [{"Ref": "NotificationsTopic"}]
+        assert p["Threshold"] == 1 and p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert p["TreatMissingData"] == "notBreaching"
+    # The topic is encrypted with a key CloudWatch may use (not aws/sns, which it may not).
+    topic = stack.resources["NotificationsTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["NotificationsKey", "Arn"]}
+    key_policy = stack.resources["NotificationsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_policy)
+    assert "NotificationsEmail" not in stack.resources
+    assert stack.template["Outputs"]["NotificationsTopicArn"]["Value"] == {"Ref": "NotificationsTopic"}
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    mailed = make_stack(NotificationEmail="oncall@example.com", NotificationsKmsKeyArn=key)
+    assert mailed.resources["NotificationsEmail"]["Properties"]["Endpoint"] == "oncall@example.com"
+    assert mailed.resources["NotificationsTopic"]["Properties"]["KmsMasterKeyId"] == key
+    assert "NotificationsKey" not in mailed.resources
+
+
+# --- routing and the workflow's input ------------------------------------------------------
 
 SAMPLES = {p.name: json.loads(p.read_text()) for p in sorted((ROOT / "events" / "eventbridge").glob("*.json"))}
 # Which rule each sample must reach (None: no rule).
 EXPECTED = {
-    "disaster-declared.json": "DisasterDeclared",
+    "disaster-declared.json": "DisasterDeclaredRule",
     "disaster-declared-unconfirmed.json": None,
-    "scheduled-drill.json": None,
+    "disaster-declared-other-account.json": None,
+    "scheduled-drill.json": None,  # a schedule fires its own rule; no pattern matches it
 }
 
 
@@ -114,51 +265,106 @@ def test_every_sample_has_an_expectation():
     assert set(SAMPLES) == set(EXPECTED)
 
 
+def apply_transformer(transformer, event):
+    """EventBridge's input transformer, for what moto cannot run (a schedule, AWS's ISO time)."""
+    text = transformer["InputTemplate"]
+    for name, path in transformer["InputPathsMap"].items():
+        value = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        text = text.replace(f"<{name}>", value if isinstance(value, str) else json.dumps(value))
+    return json.loads(text)
+
+
+def test_moto_matches_each_sample_with_the_rule_expected_and_no_other(stack):
+    # moto's own pattern matcher on the samples exactly as written (put_events would stamp
+    # moto's account on every event, so the account filter is checked here).
+    for sample, expected in EXPECTED.items():
+        matched = [name for name, rule in stack.of_type("AWS::Events::Rule").items()
+                   if "EventPattern" in rule["Properties"]
+                   and EventPattern.load(json.dumps(rule["Properties"]["EventPattern"])).matches_event(SAMPLES[sample])]
+        assert matched == ([expected] if expected else []), sample
+
+
 @mock_aws
-def test_rule_patterns_route_each_sample_to_its_rule_and_no_other():
-    region = "eu-west-1"
-    events = boto3.client("events", region_name=region)
-    sqs = boto3.client("sqs", region_name=region)
+def test_moto_delivers_a_declared_disaster_as_plan_and_trigger(stack):
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
     queues = {}
-    for name, props in events_of("EventBridgeRule").items():
-        events.put_rule(Name=name, EventPattern=json.dumps(resolve(props["Pattern"])), State="ENABLED")
+    for name, rule in stack.of_type("AWS::Events::Rule").items():
+        props = rule["Properties"]
+        if "EventPattern" not in props:
+            continue
+        (target,) = props["Targets"]
+        events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]), State=props["State"])
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_targets(Rule=name, Targets=[{"Id": "1", "Arn": arn, "InputPath": props["InputPath"]}])
+        # The template's own transformer, applied by moto to a stand-in target (moto's targets
+        # include SQS, not Step Functions).
+        events.put_targets(Rule=name, Targets=[{"Id": target["Id"], "Arn": arn,
+                                                "InputTransformer": target["InputTransformer"]}])
         queues[name] = url
-    assert queues, "no EventBridge rule in template.yaml"
+    assert set(queues) == {"DisasterDeclaredRule"}
 
     for sample, expected in EXPECTED.items():
         e = SAMPLES[sample]
+        if e["account"] != ACCOUNT or e["source"] == "aws.events":
+            continue  # moto stamps its own account; aws.events is reserved for AWS
         entry = {"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"]),
                  "Resources": e["resources"]}
-        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+        (result,) = events.put_events(Entries=[entry])["Entries"]
         for rule, url in queues.items():
             got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if rule == expected:
-                assert len(got) == 1, f"{sample} did not reach {rule}"
-                delivered = json.loads(got[0]["Body"])
-                assert delivered["detail"] == e["detail"]
-                # The state machine gets what InputPath selects: the plan, a real recovery that
-                # the event asked for explicitly.
-                assert events_of("EventBridgeRule")[rule]["InputPath"] == "$.detail.plan"
-                assert delivered["detail"]["plan"]["isDrill"] is False
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
-            else:
+            if rule != expected:
                 assert got == [], f"{sample} reached {rule}"
+                continue
+            assert len(got) == 1, f"{sample} did not reach {rule}"
+            delivered = json.loads(got[0]["Body"])
+            trigger = delivered.pop("trigger")
+            # The state machine gets the plan, a real recovery the event asked for explicitly...
+            assert delivered == {"plan": e["detail"]["plan"]} and delivered["plan"]["isDrill"] is False
+            # ...and the event's identity, from which the run derives its idempotency keys.
+            assert trigger.pop("time")  # moto's event time is epoch seconds, AWS's is ISO 8601
+            assert trigger == {"kind": "EVENT", "eventId": result["EventId"], "source": e["source"],
+                               "detailType": e["detail-type"], "account": ACCOUNT}
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
 
 
-def test_the_scheduled_drill_can_only_start_a_drill():
-    (props,) = events_of("Schedule").values()
-    template = props["Input"]["Sub"]
-    drill_waves = TEMPLATE["Parameters"]["DrillWaves"]
-    allowed = re.compile(drill_waves["AllowedPattern"])
-    for waves in [drill_waves["Default"], '[{"name": "w", "sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001"}]}]']:
-        assert allowed.match(waves)
-        assert json.loads(template.replace("${DrillWaves}", waves))["isDrill"] is True
-    # A parameter that tries to smuggle in its own isDrill is refused by CloudFormation...
-    smuggled = '[], "isDrill": false, "more": []'
-    assert not allowed.match(smuggled)
-    # ...and the rule's own isDrill comes last, so it would win a duplicate key anyway.
-    assert template.rstrip("}").rstrip().endswith('"isDrill": true')
-    assert TEMPLATE["Parameters"]["DrillScheduleEnabled"]["Default"] == "false"
+def test_a_redelivered_disaster_event_gives_the_workflow_the_same_trigger(stack):
+    (target,) = stack.resources["DisasterDeclaredRule"]["Properties"]["Targets"]
+    e = SAMPLES["disaster-declared.json"]
+    first, again = (apply_transformer(target["InputTransformer"], e) for _ in range(2))
+    assert first == again == {"plan": e["detail"]["plan"], "trigger": {
+        "kind": "EVENT", "eventId": e["id"], "source": e["source"], "detailType": e["detail-type"],
+        "time": e["time"], "account": e["account"]}}
+
+
+def test_the_scheduled_drill_can_only_start_a_drill(make_stack):
+    # moto does not fire schedules: the rule's transformer is applied here to the sample
+    # scheduled event.
+    e = SAMPLES["scheduled-drill.json"]
+    waves = '[{"name": "w", "sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001"}]}]'
+    allowed = re.compile(SOURCE["Parameters"]["DrillWaves"]["AllowedPattern"])
+    for stack in (make_stack(), make_stack(DrillWaves=waves)):
+        assert allowed.match(stack.params["DrillWaves"])
+        (target,) = stack.resources["MonthlyDrillRule"]["Properties"]["Targets"]
+        got = apply_transformer(target["InputTransformer"], e)
+        assert got == {"plan": {"planName": "scheduled drill", "waves": json.loads(stack.params["DrillWaves"]),
+                                "isDrill": True},
+                       "trigger": {"kind": "SCHEDULE", "eventId": e["id"], "time": e["time"]}}
+    # The rule's own isDrill comes right after the waves, so it would win a duplicate key anyway.
+    (raw,) = make_stack().template["Resources"]["MonthlyDrillRule"]["Properties"]["Targets"]
+    assert '"waves": ${DrillWaves}, "isDrill": true}' in raw["InputTransformer"]["InputTemplate"]["Fn::Sub"]
+    # A parameter that tries to smuggle in its own isDrill, or a transformer placeholder, is
+    # refused by CloudFormation.
+    for smuggled in ['[], "isDrill": false, "more": []', '[{"name": "<id>"}]']:
+        assert not allowed.match(smuggled)
+    assert SOURCE["Parameters"]["DrillScheduleEnabled"]["Default"] == "false"
+
+
+@pytest.mark.parametrize("parameter,low,high,default", [
+    ("PollIntervalSeconds", 1, 3600, 30), ("GiveUpAfterSeconds", 60, 86400, 7200),
+    ("BatchSize", 1, 200, 100), ("MaxConcurrentJobs", 1, 20, 10)])
+def test_default_parameters_have_the_documented_ranges(transformed, parameter, low, high, default):
+    p = transformed["Parameters"][parameter]
+    assert (p["MinValue"], p["MaxValue"], p["Default"]) == (low, high, default)

@@ -8,7 +8,7 @@ drs = boto3.client("drs")  # built once per cold start, like the Rust handlers' 
 
 
 def handler(event, context):
-    job_id = event["jobID"]
+    job_id = event["jobs"][0]["jobID"]  # the wave form check-status takes, with one job
     jobs = drs.describe_jobs(filters={"jobIDs": [job_id]})["items"]
     if not jobs:
         raise RuntimeError(f"no job {job_id}")

@@ -19,11 +19,14 @@ for definition in statemachine/*.asl.json; do
   npx --no-install asl-validator --json-path "$definition"
 done
 
-say "pytest: boto3 conformance of the local endpoint, template.yaml, end-to-end workflows"
+say "SAM, cfn-lint and checkov (their own virtualenvs; tests/template reads SAM's transform)"
+bash scripts/check_deploy.sh --tools-only
+
+say "pytest: boto3 conformance of the local endpoint, the transformed template, end-to-end workflows"
 python3 -m pytest -q tests/conformance tests/template tests/e2e
 
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
 bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"
 
-say "deployment: cfn-lint, sam validate --lint, sam build"
+say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build"
 bash scripts/check_deploy.sh

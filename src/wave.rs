@@ -12,8 +12,13 @@ const SERVERS_PER_JOB_IN_CAUSE: usize = 5;
 /// A reason quoted in a cause is cut to this many characters.
 const REASON_CHARS_IN_CAUSE: usize = 120;
 
+/// Servers that did not launch listed in one wave's report, over all its jobs (each job also
+/// lists at most [`crate::status::MAX_LISTED_SERVERS`]); the rest are counted.
+pub const MAX_LISTED_SERVERS_PER_WAVE: usize = 50;
+
 /// Judges the wave `input` names from its jobs' reports (in the order of `input.jobs`).
-pub fn judge(input: &WaveCheckInput, jobs: Vec<JobReport>, elapsed_seconds: u64) -> WaveReport {
+pub fn judge(input: &WaveCheckInput, mut jobs: Vec<JobReport>, elapsed_seconds: u64) -> WaveReport {
+    bound_listing(&mut jobs);
     let scope = &input.wave;
     let total = jobs.len();
     let running: Vec<&JobReport> = jobs
@@ -70,6 +75,21 @@ pub fn judge(input: &WaveCheckInput, jobs: Vec<JobReport>, elapsed_seconds: u64)
     }
 }
 
+/// Keeps the wave's report small whatever the number of jobs: past the wave's budget, a job's
+/// servers that did not launch are counted, not listed.
+fn bound_listing(jobs: &mut [JobReport]) {
+    let mut left = MAX_LISTED_SERVERS_PER_WAVE;
+    for job in jobs.iter_mut() {
+        if let JobReport::DrsJob(d) = job {
+            let keep = d.not_launched.len().min(left);
+            let dropped = d.not_launched.len() - keep;
+            d.not_launched.truncate(keep);
+            d.not_launched_omitted += u32::try_from(dropped).unwrap_or(u32::MAX);
+            left -= keep;
+        }
+    }
+}
+
 fn summary(scope: &str, state: JobState, jobs: &[JobReport]) -> String {
     let (mut launched, mut servers, mut restored, mut restores) = (0, 0, 0, 0);
     for job in jobs {
@@ -110,7 +130,8 @@ fn list(failed: &[&JobReport]) -> String {
     let mut out = String::new();
     for (i, job) in failed.iter().enumerate() {
         let part = describe(job);
-        if !out.is_empty() && out.len() + part.len() > MAX_CAUSE_CHARS {
+        // Room is left for the wave's name and this tail.
+        if !out.is_empty() && out.len() + part.len() > MAX_CAUSE_CHARS - 150 {
             out.push_str(&format!("; and {} more failed jobs", failed.len() - i));
             break;
         }
@@ -146,17 +167,16 @@ fn describe(job: &JobReport) -> String {
                     None => format!("{} {}", s.source_server_id, wire(s.launch_status)),
                 })
                 .collect();
+            let head = format!(
+                "{label} (job {}): {not} of {total} servers did not launch",
+                d.job_id
+            );
             let more = not.saturating_sub(named.len());
-            let tail = if more > 0 {
-                format!(", and {more} more")
-            } else {
-                String::new()
-            };
-            format!(
-                "{label} (job {}): {not} of {total} servers did not launch: {}{tail}",
-                d.job_id,
-                named.join(", ")
-            )
+            match (named.is_empty(), more) {
+                (true, _) => head,
+                (false, 0) => format!("{head}: {}", named.join(", ")),
+                (false, more) => format!("{head}: {}, and {more} more", named.join(", ")),
+            }
         }
         JobReport::RestoreJob(r) => {
             let label = r.label.as_deref().unwrap_or("restore");
@@ -329,6 +349,33 @@ mod tests {
             assert_eq!((r.state, r.error.as_str()), (JobState::Failed, "TimedOut"));
             assert!(r.cause.contains("with 1 of 2 jobs still running: batch 1 (job drsjob-00000000000000001 (STARTED)"), "{}", r.cause);
         }
+    }
+
+    #[test]
+    fn a_wave_lists_a_bounded_number_of_servers_and_counts_the_rest() {
+        let jobs: Vec<JobReport> = (0..10)
+            .map(|b| drs(b, JobState::Failed, 20, "LAUNCH_FAILED"))
+            .collect();
+        let r = judge(&input(600, false), jobs, 30);
+        let (listed, omitted) = r.jobs.iter().fold((0, 0), |(l, o), j| match j {
+            JobReport::DrsJob(d) => (
+                l + d.not_launched.len(),
+                o + d.not_launched_omitted as usize,
+            ),
+            _ => (l, o),
+        });
+        assert_eq!(
+            (listed, omitted),
+            (
+                MAX_LISTED_SERVERS_PER_WAVE,
+                200 - MAX_LISTED_SERVERS_PER_WAVE
+            )
+        );
+        assert!(
+            r.summary.contains("10 of 210 servers launched"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]

@@ -47,19 +47,39 @@ class Run:
         return [j for j in self.sim["jobs"] if f"#w{wave}#" in j["tags"].get(IDEMPOTENCY_TAG, "")]
 
 
+class LosingAnswers:
+    """The handlers, except that the first `count` answers of `function` are lost after the
+    handler ran, as when a Lambda times out after DRS accepted the call: the task fails with
+    Sandbox.Timedout although the job was started."""
+
+    def __init__(self, handlers, function, count):
+        self.handlers, self.function, self.left = handlers, function, count
+
+    def invoke(self, name, payload):
+        answer, errored = self.handlers.invoke(name, payload)
+        if name == self.function and self.left > 0:
+            self.left -= 1
+            return json.dumps({"errorType": "Sandbox.Timedout",
+                               "errorMessage": "Task timed out after 30.00 seconds"}), True
+        return answer, errored
+
+
 @pytest.fixture
 def run(stack):
     sim, handlers = stack
 
-    def go(workflow, plan, faults=None, poll=1, name="e2e", give_up=300):
-        sim.reset()
+    def go(workflow, plan, faults=None, poll=1, name="e2e", give_up=300, reset=True, lose_answers=None):
+        if reset:
+            sim.reset()
         if faults:
             sim.faults(**faults)
         plan = json.loads(json.dumps(plan))
-        options = plan.setdefault("options", {})
+        body = plan["plan"] if "plan" in plan else plan  # an EventBridge rule's {plan, trigger}
+        options = body.setdefault("options", {})
         options.setdefault("pollIntervalSeconds", poll)
         options.setdefault("giveUpAfterSeconds", give_up)
-        with Engine(handlers) as engine:
+        invoker = LosingAnswers(handlers, *lose_answers) if lose_answers else handlers
+        with Engine(invoker) as engine:
             arn = engine.start(workflow, plan, name)
             result = engine.wait(arn, timeout=600)
             events = engine.history(arn)

@@ -194,3 +194,69 @@ def test_a_wave_over_the_500_server_quota_runs_in_rounds_that_fit(run):
     launched = sum(len(j["launched"]) for j in r.output["waves"][0]["jobs"])
     assert launched == 600
     assert r.cost["largestPayloadBytes"] < 64 * 1024
+
+
+def disaster_event_input(event_id):
+    """What the DisasterDeclared rule's input transformer sends (template.yaml)."""
+    event = json.loads((ROOT / "events" / "eventbridge" / "disaster-declared.json").read_text())
+    return {"plan": event["detail"]["plan"],
+            "trigger": {"kind": "EVENT", "eventId": event_id, "source": event["source"],
+                        "detailType": event["detail-type"], "time": event["time"], "account": event["account"]}}
+
+
+def test_a_redelivered_disaster_event_launches_nothing_new(run):
+    first = run("recovery-plan", disaster_event_input("6a7e8feb-b491-4cf7-a9f1-bf3703467718"), name="delivery-1")
+    assert first.status == "SUCCEEDED", first.cause
+    assert first.output["trigger"]["eventId"] == "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    assert len(first.jobs()) == 2 and first.sim["calls"]["StartRecovery"] == 2
+    keys = {j["tags"]["dr-orchestrator:idempotency-key"] for j in first.jobs()}
+    assert all(k.startswith("event:6a7e8feb-b491-4cf7-a9f1-bf3703467718#w") for k in keys), keys
+
+    again = run("recovery-plan", disaster_event_input("6a7e8feb-b491-4cf7-a9f1-bf3703467718"),
+                name="delivery-2", reset=False)
+    assert again.status == "SUCCEEDED", again.cause
+    assert len(again.jobs()) == 2, "the re-delivered event must reuse the first delivery's jobs"
+    assert again.sim["calls"]["StartRecovery"] == 2, "no StartRecovery for the re-delivery"
+
+    other = run("recovery-plan", disaster_event_input("0f0f0f0f-0000-4000-8000-000000000001"),
+                name="another-event", reset=False)
+    assert other.status == "SUCCEEDED", other.cause
+    assert len(other.jobs()) == 4, "a different event is a different run: it starts its own jobs"
+
+
+def test_a_start_whose_answer_is_lost_is_retried_without_a_second_job(run):
+    """The Lambda times out after DRS accepted StartRecovery, and DescribeJobs does not list the
+    new job for 8 s: the workflow waits (Retry, 15 s) before the lookup that finds it."""
+    r = run("recovery-plan", plan("two-wave-batched-drill.json"),
+            faults={"hideNewJobsSeconds": 8}, lose_answers=("start-recovery", 2))
+    assert r.status == "SUCCEEDED", r.cause
+    assert len(r.jobs()) == 4, "one job per batch"
+    assert r.sim["calls"]["StartRecovery"] == 4
+    reused = [j for w in r.output["waves"] for j in w["jobs"]]
+    assert len(reused) == 4
+
+
+def test_a_thousand_failed_launches_end_with_a_named_error_and_bounded_payloads(run):
+    fleet = [f"s-fleet{n:012d}" for n in range(1000)]
+    reason = "InsufficientInstanceCapacity: " + "no capacity in eu-west-1a for m5.24xlarge; " * 20
+    p = {"planName": "everything fails", "isDrill": True, "options": {"batchSize": 100},
+         "waves": [{"name": "fleet", "sourceServers": [{"sourceServerID": s} for s in fleet]}]}
+    r = run("recovery-plan", p, faults={"failLaunch": {s: reason for s in fleet}})
+    assert (r.status, r.error) == ("FAILED", "RecoveryFailed"), r.cause
+    assert r.cause.startswith("wave 0 (fleet): 10 of 10 jobs failed: batch 0 (job drsjob-"), r.cause[:200]
+    assert "100 of 100 servers did not launch" in r.cause and "and 95 more" in r.cause
+    assert len(r.cause) <= 1200
+    assert len(r.jobs()) == 10
+    assert r.cost["largestPayloadBytes"] < 64 * 1024, r.cost
+
+
+def test_a_plan_that_continues_past_failed_waves_names_every_failed_server(run):
+    p = plan("real-recovery.json")
+    p["options"] = {"continueOnWaveFailure": True}
+    bad = {"s-0a1b2c3d4e5f6000a": "InsufficientInstanceCapacity in eu-west-1a",
+           "s-0a1b2c3d4e5f60006": "Subnet subnet-0abc has no free addresses"}
+    r = run("recovery-plan", p, faults={"failLaunch": bad})
+    assert (r.status, r.error) == ("FAILED", "RecoveryFailed"), r.cause
+    for server, reason in bad.items():
+        assert server in r.cause and reason in r.cause, r.cause
+    assert all(len(r.wave_jobs(w)) == 1 for w in range(len(p["waves"]))), "every wave ran"

@@ -43,6 +43,8 @@ const INVALID: &[(&str, &str)] = &[
     ("check-status/invalid-job-id.json", "jobs[0].jobID"),
     ("check-status/invalid-kind.json", "jobs[0].kind"),
     ("check-status/invalid-unknown-field.json", "jobs[0]"),
+    ("prepare-plan/invalid-unknown-workflow.json", "workflow"),
+    ("prepare-plan/invalid-trigger-without-kind.json", "trigger"),
 ];
 
 /// The field each invalid workflow input must be rejected for.
@@ -150,6 +152,15 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
         }
         "start-restore" => validate::start_restore(&contract::parse::<StartRestoreInput>(payload)?),
         "check-status" => validate::wave_check(&contract::parse::<WaveCheckInput>(payload)?),
+        "prepare-plan" => {
+            let request: plan::PrepareInput = contract::parse(payload)?;
+            let name = match request.workflow {
+                plan::Workflow::RecoveryPlan => "plan.json",
+                plan::Workflow::Failback => "failback.json",
+                plan::Workflow::Restore => "restores.json",
+            };
+            check_plan(name, request.input)
+        }
         other => panic!("events/{other}: no handler of that name"),
     }
 }
@@ -163,6 +174,7 @@ fn every_handler_sample_parses_or_is_rejected_as_listed() {
         "start-failback",
         "start-restore",
         "check-status",
+        "prepare-plan",
     ] {
         for entry in fs::read_dir(root.join(handler)).unwrap() {
             let path = entry.unwrap().path();

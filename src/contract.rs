@@ -160,6 +160,9 @@ pub enum Tracked {
 pub struct NotStarted {
     #[serde(default)]
     pub label: Option<String>,
+    /// The key the start call carried: a job DRS accepted before its task timed out carries it.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     pub error: String,
     #[serde(default)]
     pub cause: Option<String>,
@@ -331,6 +334,12 @@ pub struct NotStartedStatus {
     pub state: JobState,
     pub error: String,
     pub cause: String,
+    /// True when the start task timed out or crashed: AWS may have accepted the call, so the
+    /// job may be running although the workflow never learnt its ID.
+    #[serde(default)]
+    pub may_be_running: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// Parses a task payload into its contract type. A payload that does not fit names the path

@@ -185,6 +185,32 @@ pub fn finish_drs(status: &mut DrsJobStatus, reasons: &BTreeMap<String, String>)
         u32::try_from(total - status.not_launched.len()).unwrap_or(u32::MAX);
 }
 
+/// The readable part of a `Catch`'s error as the workflow records it
+/// (`{"Error": …, "Cause": "{\"errorType\": …, \"errorMessage\": …}"}`): the Lambda error's
+/// message, else the cause, else the text as it is.
+pub fn tidy_cause(raw: &str) -> String {
+    use serde_json::Value;
+    let outer: Option<Value> = serde_json::from_str(raw).ok();
+    let cause = match outer.as_ref().and_then(|v| v.get("Cause")) {
+        Some(Value::String(c)) => c.clone(),
+        _ => return raw.to_owned(),
+    };
+    let inner: Option<Value> = serde_json::from_str(&cause).ok();
+    match inner.as_ref().and_then(|v| v.get("errorMessage")) {
+        Some(Value::String(m)) => m.clone(),
+        _ => cause,
+    }
+}
+
+/// True for the errors of a start task whose call AWS may have accepted: a timeout or a crash
+/// after the request went out.
+pub fn start_may_have_run(error: &str) -> bool {
+    matches!(
+        error,
+        "States.Timeout" | "Sandbox.Timedout" | "Lambda.Unknown"
+    )
+}
+
 /// `text` cut to at most `max` characters, with an ellipsis when cut.
 pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -454,6 +480,18 @@ mod tests {
         );
         assert!(summary.ends_with(&format!("and {} more", 1000 - MAX_LISTED_SERVERS)));
         assert!(serde_json::to_string(&status).unwrap().len() < 16 * 1024);
+    }
+
+    #[test]
+    fn a_caught_lambda_error_reads_as_its_message() {
+        let raw = r#"{"Error":"Conflict","Cause":"{\"errorType\":\"Conflict\",\"errorMessage\":\"conflict: StartRecovery: ConflictException: busy\"}"}"#;
+        assert_eq!(
+            tidy_cause(raw),
+            "conflict: StartRecovery: ConflictException: busy"
+        );
+        let states = r#"{"Error":"States.Timeout","Cause":"Task timed out"}"#;
+        assert_eq!(tidy_cause(states), "Task timed out");
+        assert_eq!(tidy_cause("plain words"), "plain words");
     }
 
     #[test]

@@ -186,6 +186,14 @@ fn describe(job: &JobReport) -> String {
                 truncate(&restore_summary(r), 2 * REASON_CHARS_IN_CAUSE)
             )
         }
+        JobReport::NotStarted(n) if n.may_be_running => {
+            let label = n.label.as_deref().unwrap_or("job");
+            format!(
+                "{label}: its start task ended with {} after the call may have reached AWS, so the job may be running: find it by the tag dr-orchestrator:idempotency-key = {}",
+                n.error,
+                n.idempotency_key.as_deref().unwrap_or("?")
+            )
+        }
         JobReport::NotStarted(n) => {
             let label = n.label.as_deref().unwrap_or("job");
             format!(
@@ -314,6 +322,8 @@ mod tests {
             state: JobState::Failed,
             error: "Conflict".into(),
             cause: "StartRecovery: ConflictException: server in an active job".into(),
+            may_be_running: false,
+            idempotency_key: Some("run#w1#b2".into()),
         });
         let r = judge(
             &input(600, false),
@@ -333,6 +343,25 @@ mod tests {
             "{}",
             r.cause
         );
+    }
+
+    #[test]
+    fn a_start_that_timed_out_is_never_called_not_started() {
+        let timed_out = JobReport::NotStarted(NotStartedStatus {
+            label: Some("batch 0".into()),
+            state: JobState::Failed,
+            error: "Sandbox.Timedout".into(),
+            cause: "Task timed out after 30.00 seconds".into(),
+            may_be_running: true,
+            idempotency_key: Some("run#w1#b0".into()),
+        });
+        let r = judge(&input(600, false), vec![timed_out], 0);
+        assert_eq!(
+            (r.state, r.error.as_str()),
+            (JobState::Failed, "Sandbox.Timedout")
+        );
+        assert!(!r.cause.contains("not started"), "{}", r.cause);
+        assert!(r.cause.contains("the job may be running: find it by the tag dr-orchestrator:idempotency-key = run#w1#b0"), "{}", r.cause);
     }
 
     #[test]

@@ -72,7 +72,12 @@ pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Wave
                 label: n.label.clone(),
                 state: JobState::Failed,
                 error: status::truncate(&n.error, 100),
-                cause: status::truncate(n.cause.as_deref().unwrap_or(""), status::MAX_REASON_CHARS),
+                cause: status::truncate(
+                    &status::tidy_cause(n.cause.as_deref().unwrap_or("")),
+                    status::MAX_REASON_CHARS,
+                ),
+                may_be_running: status::start_may_have_run(&n.error),
+                idempotency_key: n.idempotency_key.clone(),
             }),
         };
         reports.push(report);

@@ -49,6 +49,24 @@ class Stats:
         self.invocations = {}
 
 
+def forwarder(handlers, stats, resolve=None):
+    """A replacement for moto's Lambda backend `invoke`: without Docker, moto's Lambda only
+    echoes, so the invocation goes to the real handler instead. `resolve(backend, function_name)`
+    names the handler of a function (default: the function's name, the last part of an ARN) and
+    may raise moto's own Lambda errors; `stats` counts invocations by handler."""
+
+    def forward(backend, function_name, qualifier, body, headers, response_headers):
+        name = resolve(backend, function_name) if resolve else function_name.rsplit(":", 1)[-1]
+        payload = json.loads(body or "{}")
+        stats.invocations[name] = stats.invocations.get(name, 0) + 1
+        answer, errored = handlers.invoke(name, payload)
+        if errored:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return answer.encode()
+
+    return forward
+
+
 class Engine:
     """moto's Step Functions with Lambda tasks forwarded to `handlers`."""
 
@@ -66,19 +84,7 @@ class Engine:
         # error and cause are what a person needs, and the summary prints them.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._mock.start()
-        engine = self
-
-        def forward(backend, function_name, qualifier, body, headers, response_headers):
-            # Without Docker, moto's Lambda only echoes: send the invocation to the real handler.
-            name = function_name.rsplit(":", 1)[-1]
-            payload = json.loads(body or "{}")
-            engine.stats.invocations[name] = engine.stats.invocations.get(name, 0) + 1
-            answer, errored = engine.handlers.invoke(name, payload)
-            if errored:
-                response_headers["x-amz-function-error"] = "Unhandled"
-            return answer.encode()
-
-        LambdaSimpleBackend.invoke = forward
+        LambdaSimpleBackend.invoke = forwarder(self.handlers, self.stats)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self._create_functions()
         return self

@@ -1,0 +1,365 @@
+"""The deploy rehearsal: template.yaml, through SAM's real transform, created as a stack on moto's
+CloudFormation (moto in server mode, in this process, on 127.0.0.1), and the workflows *that the
+stack created* run with their Lambda functions routed to the real handlers.
+
+What the stack's resources are, their names, ARNs, roles, the workflows' substitutions and the
+rules' targets all come from CloudFormation as moto deploys the template; nothing is wired here
+by hand. The template is changed only where moto cannot do what CloudFormation does (`for_moto`:
+the state machines' DefinitionSubstitutions), and moto 5.2.1 itself is adjusted in three places,
+each explained where it is done (`DeployedStack._start_server`): its CloudFormation creates state
+machines in the backend that executes them, its Lambda invoke goes to the real handler, and a
+state machine may run more than once.
+
+    sim = Sim(time_scale=0.05)                      # rehearsal.processes
+    handlers = Handlers(sim.url)
+    with DeployedStack(handlers) as stack:
+        arn = stack.start(plan, "drill")            # on the stack's RecoveryPlanStateMachine
+        result = stack.wait(arn)
+    handlers.stop(); sim.stop()
+"""
+
+import copy
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import time
+import urllib.request
+import warnings
+import zipfile
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import LambdaBackend
+from moto.server import ThreadedMotoServer
+from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from .processes import ROOT
+from .workflow import ACCOUNT, REGION, Stats, forwarder
+
+SAM_PYTHON = Path(os.environ.get("DR_SAM_PYTHON", ROOT / ".tools" / "sam" / "bin" / "python"))
+STACK_NAME = "dr-orchestrator"
+# The stack's functions (logical IDs) and the handler binaries that serve them.
+FUNCTIONS = {
+    "PreparePlanFunction": "prepare-plan",
+    "StartRecoveryFunction": "start-recovery",
+    "StartFailbackFunction": "start-failback",
+    "StartRestoreFunction": "start-restore",
+    "CheckStatusFunction": "check-status",
+}
+CREDENTIALS = {"aws_access_key_id": "AKIDLOCALREHEARSAL", "aws_secret_access_key": "local"}
+
+
+def transformed_template():
+    """template.yaml as CloudFormation receives it: scripts/sam_transform.py (SAM's real
+    transform) run with the .tools/sam virtualenv, as tests/template does."""
+    if not SAM_PYTHON.exists():
+        # A fresh machine: the deployment check's own install of aws-sam-cli (samtranslator).
+        subprocess.run(["bash", str(ROOT / "scripts" / "check_deploy.sh"), "--tools-only"], check=True, cwd=ROOT)
+    done = subprocess.run([str(SAM_PYTHON), str(ROOT / "scripts" / "sam_transform.py"), str(ROOT / "template.yaml")],
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"SAM's transform rejects template.yaml:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def _definition_text(value):
+    """A DefinitionString as the transform writes it: a string, or Fn::Join of literal lines."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and list(value) == ["Fn::Join"]:
+        sep, parts = value["Fn::Join"]
+        if all(isinstance(p, str) for p in parts):
+            return sep.join(parts)
+    raise ValueError(f"a DefinitionString this rehearsal cannot read: {json.dumps(value)[:200]}")
+
+
+def _sub_reference(value):
+    """A DefinitionSubstitutions value as the Fn::Sub reference CloudFormation resolves the same
+    way: {"Fn::GetAtt": [X, Arn]} -> ${X.Arn}, {"Ref": X} -> ${X}; literals stay literal."""
+    if isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
+        logical, attribute = value["Fn::GetAtt"]
+        return "${" + f"{logical}.{attribute}" + "}"
+    if isinstance(value, dict) and list(value) == ["Ref"]:
+        return "${" + value["Ref"] + "}"
+    if isinstance(value, (str, int, float)) and "${" not in str(value):
+        return str(value)
+    raise ValueError(f"a DefinitionSubstitutions value this rehearsal cannot express: {value!r}")
+
+
+def for_moto(template):
+    """The transformed template, changed only where moto 5's CloudFormation cannot do what
+    CloudFormation does. Returns (template, notes): one note per change.
+
+    1. AWS::StepFunctions::StateMachine: moto reads only DefinitionString and ignores
+       DefinitionSubstitutions (so every ${...FunctionArn} would reach the deployed definition
+       unfilled). Each placeholder is rewritten into the Fn::Sub reference its substitution
+       names (${PreparePlanFunctionArn} with {"Fn::GetAtt": [PreparePlanFunction, Arn]} becomes
+       ${PreparePlanFunction.Arn}) and the definition is wrapped in that Fn::Sub: moto itself
+       then fills in the ARNs of the functions the stack created, as CloudFormation fills the
+       substitutions. (The list form of Fn::Sub is not used: moto runs it through
+       string.Template, which turns the definition's $$.Execution.Id into $.Execution.Id.)
+       A placeholder without a substitution, or a substitution that is not used, is an error,
+       as it is for CloudFormation. moto also ignores LoggingConfiguration and
+       TracingConfiguration (the state machines are created without them); nothing is changed
+       for that, and tests/template checks both on the transformed template.
+
+    Nothing else is changed. The resource types moto cannot create at all (CloudWatch alarms,
+    SNS subscriptions and topic policies, SQS queue policies) stay in the template: moto skips
+    them with a warning, and `DeployedStack.skipped` lists them. Properties moto creates a
+    resource without: a function's Architectures (moto reports x86_64) and LoggingConfig, a
+    state machine's logging and tracing. tests/template checks all of these on the transformed
+    template, cfn-lint and checkov on the template as CloudFormation receives it.
+    """
+    template = copy.deepcopy(template)
+    notes = []
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        props = resource["Properties"]
+        if "Definition" in props or "DefinitionS3Location" in props:
+            raise ValueError(f"{logical}: moto reads only DefinitionString")
+        text = _definition_text(props["DefinitionString"])
+        if "${!" in text:
+            raise ValueError(f"{logical}: a literal ${{! in the definition would be changed by Fn::Sub")
+        substitutions = props.pop("DefinitionSubstitutions", {})
+        used = set(re.findall(r"\$\{([^}]*)\}", text))
+        if used - set(substitutions):
+            raise ValueError(f"{logical}: placeholders without a substitution: {sorted(used - set(substitutions))}")
+        if set(substitutions) - used:
+            raise ValueError(f"{logical}: unused substitutions: {sorted(set(substitutions) - used)}")
+        for key, value in substitutions.items():
+            text = text.replace("${" + key + "}", _sub_reference(value))
+        props["DefinitionString"] = {"Fn::Sub": text}
+        notes.append(f"{logical}: DefinitionSubstitutions {sorted(substitutions)} as Fn::Sub references")
+    return template, notes
+
+
+def _client(service, url):
+    return boto3.client(service, endpoint_url=url, region_name=REGION,
+                        config=Config(retries={"max_attempts": 2}), **CREDENTIALS)
+
+
+class DeployedStack:
+    """moto in server mode with the stack created from the transformed template, and its Lambda
+    functions served by `handlers` (a rehearsal.processes.Handlers or anything with its invoke)."""
+
+    def __init__(self, handlers, template=None, stack_name=STACK_NAME, parameters=None, timeout=120):
+        self.handlers = handlers
+        self.template = template if template is not None else transformed_template()
+        self.stack_name = stack_name
+        self.parameters = parameters or {}
+        self.timeout = timeout
+        self.stats = Stats()
+        self.notes = []
+        self.skipped = {}  # resource types moto skipped -> logical IDs
+        self._server = None
+        self._saved = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self):
+        try:
+            self._start_server()
+            self._deploy()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if "execution_deepcopy" in self._saved:
+            previous = self._saved.pop("execution_deepcopy")
+            if previous is None:
+                del ParserExecution.__deepcopy__
+            else:
+                ParserExecution.__deepcopy__ = previous
+        if "sfn_backends" in self._saved:
+            sfn_models.stepfunctions_backends = self._saved.pop("sfn_backends")
+        if "invoke" in self._saved:
+            LambdaBackend.invoke = self._saved.pop("invoke")
+        if self._server:
+            if "config" in self._saved:
+                self._call("POST", "/moto-api/config", self._saved.pop("config"))
+            self._server.stop()
+            self._server = None
+        if "MOTO_PORT" in self._saved:
+            previous = self._saved.pop("MOTO_PORT")
+            if previous is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = previous
+
+    def _start_server(self):
+        # moto logs every interpreter error with the whole parsed definition; the run's own error
+        # and cause are what a person needs.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto warns (in its server thread) for every resource type it skips; `skipped` lists them.
+        warnings.filterwarnings("ignore", message=r"Tried to parse .* not supported by moto")
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        # moto's Step Functions interpreter calls Lambda with boto3 at localhost:$MOTO_PORT when
+        # it runs in server mode (moto.stepfunctions.parser.asl.utils.boto_client).
+        self._saved["MOTO_PORT"] = os.environ.get("MOTO_PORT")
+        os.environ["MOTO_PORT"] = str(port)
+        # Step Functions executes the definitions; Lambda keeps moto's standard backend, the one
+        # CloudFormation creates the functions in (moto.awslambda.models.lambda_backends; the
+        # "use_docker: false" backend is a separate, empty one). Its invoke, the only part that
+        # would use Docker, is replaced below, so Docker is never involved.
+        # (moto's configuration is per process: what it was is put back on exit.)
+        previous = self._call("GET", "/moto-api/config")
+        self._saved["config"] = {k: previous[k] for k in ("stepfunctions", "lambda") if k in previous}
+        self._call("POST", "/moto-api/config", {"stepfunctions": {"execute_state_machine": True},
+                                                "lambda": {"use_docker": True}})
+        self._saved["invoke"] = LambdaBackend.invoke
+        LambdaBackend.invoke = forwarder(self.handlers, self.stats, self._handler_of)
+        # With execute_state_machine, moto's Step Functions API serves a separate backend (the
+        # interpreter's, moto.stepfunctions.parser.models), but its CloudFormation still creates
+        # state machines in the plain one, where the API never finds them. Its CloudFormation
+        # handler looks the backend up by this module name at call time: point it at the
+        # interpreter's backend, so that the stack creates its state machines where they run
+        # (and its definitions pass the interpreter's parser, as CreateStateMachine requires).
+        self._saved["sfn_backends"] = sfn_models.stepfunctions_backends
+        sfn_models.stepfunctions_backends = stepfunctions_parser_backends
+        # moto 5.2.1's StartExecution deep-copies the state machine together with its past
+        # executions, and a past execution holds its interpreter's locks: the second execution of
+        # any state machine fails with "cannot pickle '_thread.RLock' object" (the e2e harness
+        # never meets it: it creates a state machine per run). The deployed state machine runs
+        # many times, so a past execution is shared by the copy instead of copied.
+        self._saved["execution_deepcopy"] = ParserExecution.__dict__.get("__deepcopy__")
+        ParserExecution.__deepcopy__ = lambda execution, memo: execution
+
+    def _call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def client(self, service):
+        return _client(service, self.url)
+
+    # -- deploying ---------------------------------------------------------------------------
+
+    def _upload_code(self, template):
+        """The S3 objects the functions' Code points at (what `sam package` would upload): moto
+        reads the zip when it creates a function. The zip is a placeholder: the code that runs
+        is the handler binary `cargo lambda watch` serves."""
+        s3 = self.client("s3")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("bootstrap", "served by cargo lambda watch")
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::Lambda::Function":
+                continue
+            code = resource["Properties"]["Code"]
+            bucket, key = code["S3Bucket"], code["S3Key"]
+            existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+            if bucket not in existing:
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+            s3.put_object(Bucket=bucket, Key=key, Body=buf.getvalue())
+
+    def _deploy(self):
+        template, self.notes = for_moto(self.template)
+        self._upload_code(template)
+        cfn = self.client("cloudformation")
+        params = [{"ParameterKey": k, "ParameterValue": str(v)} for k, v in self.parameters.items()]
+        self.stack_id = cfn.create_stack(StackName=self.stack_name, TemplateBody=json.dumps(template),
+                                         Parameters=params, Capabilities=["CAPABILITY_IAM"])["StackId"]
+        deadline = time.time() + self.timeout
+        while True:
+            stack = cfn.describe_stacks(StackName=self.stack_id)["Stacks"][0]
+            if not stack["StackStatus"].endswith("_IN_PROGRESS"):
+                break
+            if time.time() > deadline:
+                raise TimeoutError(f"stack still {stack['StackStatus']} after {self.timeout} s")
+            time.sleep(0.2)
+        self.status = stack["StackStatus"]
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if self.status != "CREATE_COMPLETE":
+            raise RuntimeError(f"stack {self.stack_name}: {self.status}: {stack.get('StackStatusReason')}")
+        listed = cfn.describe_stack_resources(StackName=self.stack_id)["StackResources"]
+        # moto lists a resource it skipped as an entry without LogicalResourceId.
+        self.resources = {r["LogicalResourceId"]: r for r in listed if "LogicalResourceId" in r}
+        self.unnamed_entries = len(listed) - len(self.resources)
+        # Conditions moto decided false leave resources out; the rest it did not create.
+        for logical, resource in template["Resources"].items():
+            if logical in self.resources:
+                continue
+            if "Condition" in resource and not self._condition(template, resource["Condition"]):
+                continue
+            self.skipped.setdefault(resource["Type"], []).append(logical)
+        missing = set(FUNCTIONS) - set(self.resources)
+        if missing:
+            raise RuntimeError(f"the stack did not create {sorted(missing)}")
+        # Function name (as the stack named it) -> handler binary.
+        self.handler_by_function = {self.resources[logical]["PhysicalResourceId"]: handler
+                                    for logical, handler in FUNCTIONS.items()}
+
+    def _condition(self, template, name):
+        """moto's own verdict on a condition: its parsed stack knows it."""
+        from moto.cloudformation.models import cloudformation_backends
+        stack = cloudformation_backends[ACCOUNT][REGION].stacks[self.stack_id]
+        return stack.resource_map.lazy_condition_map[name]
+
+    def _handler_of(self, backend, function_name):
+        """The handler of a function the stack created, by its name or ARN (the only callers'
+        forms); anything else is Lambda's own ResourceNotFoundException, as in AWS."""
+        fn = backend.get_function(function_name)  # raises UnknownFunctionException (404)
+        handler = self.handler_by_function.get(fn.function_name)
+        if handler is None:
+            raise UnknownFunctionException(fn.function_arn)
+        return handler
+
+    # -- reading the stack -------------------------------------------------------------------
+
+    def physical_id(self, logical):
+        return self.resources[logical]["PhysicalResourceId"]
+
+    def of_type(self, kind):
+        return {n: r for n, r in self.resources.items() if r["ResourceType"] == kind}
+
+    def state_machine_arn(self, logical="RecoveryPlanStateMachine"):
+        # A state machine's physical ID is its ARN.
+        return self.physical_id(logical)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def start(self, plan, name, state_machine="RecoveryPlanStateMachine"):
+        """Starts an execution of a state machine the stack created."""
+        return self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn(state_machine), name=name, input=json.dumps(plan))["executionArn"]
+
+    def wait(self, execution_arn, timeout=300, on_tick=None):
+        sfn = self.client("stepfunctions")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            d = sfn.describe_execution(executionArn=execution_arn)
+            if d["status"] != "RUNNING":
+                return d
+            if on_tick:
+                on_tick()
+            time.sleep(0.5)
+        raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+
+    def history(self, execution_arn):
+        sfn = self.client("stepfunctions")
+        events, token = [], None
+        while True:
+            kw = {"executionArn": execution_arn, "maxResults": 1000}
+            if token:
+                kw["nextToken"] = token
+            page = sfn.get_execution_history(**kw)
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                return events

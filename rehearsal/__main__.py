@@ -53,13 +53,17 @@ def main(argv=None):
         print(f"  handlers ready: {handlers.url}")
         with Engine(handlers) as engine:
             status = run(engine, sim, workflow, plan, "rehearsal")
-            if status["status"] == "SUCCEEDED" and args.then_failback:
-                if plan.get("isDrill"):
-                    print("\n--then-failback: skipped, a drill's instances are not failed back")
-                else:
-                    output = json.loads(status["output"])
-                    output["options"] = {"pollIntervalSeconds": args.poll_seconds,
-                                         "giveUpAfterSeconds": args.give_up_seconds}
+        if status["status"] == "SUCCEEDED" and args.then_failback:
+            if plan.get("isDrill"):
+                print("\n--then-failback: skipped, a drill's instances are not failed back")
+            else:
+                output = json.loads(status["output"])
+                output["options"] = {"pollIntervalSeconds": args.poll_seconds,
+                                     "giveUpAfterSeconds": args.give_up_seconds}
+                # A fresh interpreter: moto cannot start a second execution in the same mock
+                # once one has run (it deep-copies objects holding locks); dr-sim keeps the
+                # recovered instances.
+                with Engine(handlers) as engine:
                     status = run(engine, sim, "failback", output, "rehearsal-failback")
         return 0 if status["status"] == "SUCCEEDED" else 1
     finally:

@@ -48,7 +48,9 @@ def print_summary(result, statuses, out=print):
     out("")
     if result["status"] == "SUCCEEDED":
         output = json.loads(result["output"])
-        kind = {True: "drill", False: "RECOVERY"}.get(output.get("isDrill"), output.get("workflow", "").lower())
+        workflow = output.get("workflow", "")
+        kind = ({True: "drill", False: "RECOVERY"}[output["isDrill"]] if workflow == "RECOVERY_PLAN"
+                else workflow.lower())
         out(f"Run SUCCEEDED: {output.get('planName', '')} ({kind})")
         out(f"  started {output.get('startedAt')}  ended {output.get('endedAt')}")
         print_preflight(output.get("preflight"), out)

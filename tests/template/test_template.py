@@ -16,7 +16,10 @@ import yaml
 from moto import mock_aws
 from moto.events.models import EventPattern
 
-from conftest import ACCOUNT, REGION
+# The values tests/template/conftest.py resolves the template with (not imported: `conftest` is
+# ambiguous when pytest collects several test folders in one run).
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",

@@ -3,11 +3,21 @@
 
 use std::time::Duration;
 
+use crate::approval::ApprovalMode;
 use crate::plan::{Defaults, Limit, DEPLOYMENT_LIMITS};
 
 /// How far back a start handler looks for a job an earlier attempt of the same task started,
 /// unless `DR_JOB_LOOKBACK_HOURS` says otherwise.
 pub const DEFAULT_JOB_LOOKBACK_HOURS: u64 = 48;
+
+/// Hours after which the sweeper terminates a drill instance whose run has ended
+/// (`DR_DRILL_INSTANCE_MAX_AGE_HOURS`, the template's `DrillInstanceMaxAgeHours`).
+pub const DRILL_INSTANCE_MAX_AGE_HOURS: Limit = Limit {
+    name: "maxAgeHours",
+    min: 1,
+    max: 720,
+    default: 24,
+};
 
 /// The handlers' settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +26,8 @@ pub struct Config {
     pub job_lookback: Duration,
     /// The deployment's defaults for a run's options (`prepare-plan`).
     pub defaults: Defaults,
+    /// The drill sweeper's age limit, in hours.
+    pub drill_instance_max_age_hours: u64,
 }
 
 impl Default for Config {
@@ -23,6 +35,7 @@ impl Default for Config {
         Config {
             job_lookback: Duration::from_secs(DEFAULT_JOB_LOOKBACK_HOURS * 3600),
             defaults: Defaults::default(),
+            drill_instance_max_age_hours: DRILL_INSTANCE_MAX_AGE_HOURS.default,
         }
     }
 }
@@ -53,6 +66,34 @@ impl Config {
         d.give_up_after_seconds = default_of(&lookup, "DR_DEFAULT_GIVE_UP_AFTER_SECONDS", give_up)?;
         d.batch_size = default_of(&lookup, "DR_DEFAULT_BATCH_SIZE", batch)?;
         d.max_concurrent_jobs = default_of(&lookup, "DR_DEFAULT_MAX_CONCURRENT_JOBS", concurrent)?;
+        config.drill_instance_max_age_hours = default_of(
+            &lookup,
+            "DR_DRILL_INSTANCE_MAX_AGE_HOURS",
+            DRILL_INSTANCE_MAX_AGE_HOURS,
+        )?;
+        let d = &mut config.defaults;
+        if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
+            d.approval = match raw.trim() {
+                "REQUIRED" => ApprovalMode::Required,
+                "NOT_REQUIRED" => ApprovalMode::NotRequired,
+                _ => {
+                    return Err(format!(
+                        "DR_DEFAULT_APPROVAL must be REQUIRED or NOT_REQUIRED, got {raw:?}"
+                    ))
+                }
+            };
+        }
+        if let Some(raw) = lookup("DR_DISASTER_EVENTS_SKIP_APPROVAL") {
+            d.disaster_events_skip_approval = match raw.trim() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(format!(
+                        "DR_DISASTER_EVENTS_SKIP_APPROVAL must be true or false, got {raw:?}"
+                    ))
+                }
+            };
+        }
         Ok(config)
     }
 }
@@ -114,6 +155,29 @@ mod tests {
             ("DR_DEFAULT_GIVE_UP_AFTER_SECONDS", "86401"),
             ("DR_DEFAULT_BATCH_SIZE", "201"),
             ("DR_DEFAULT_MAX_CONCURRENT_JOBS", "1.5"),
+        ] {
+            let err =
+                Config::from_lookup(|n: &str| (n == name).then(|| bad.to_owned())).unwrap_err();
+            assert!(err.starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn approval_settings_default_to_asking_and_reject_anything_but_their_values() {
+        let d = Config::from_lookup(|_| None).unwrap().defaults;
+        assert_eq!(d.approval, ApprovalMode::Required);
+        assert!(!d.disaster_events_skip_approval);
+        let c = Config::from_lookup(|n: &str| match n {
+            "DR_DEFAULT_APPROVAL" => Some("NOT_REQUIRED".into()),
+            "DR_DISASTER_EVENTS_SKIP_APPROVAL" => Some("true".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.defaults.approval, ApprovalMode::NotRequired);
+        assert!(c.defaults.disaster_events_skip_approval);
+        for (name, bad) in [
+            ("DR_DEFAULT_APPROVAL", "yes"),
+            ("DR_DISASTER_EVENTS_SKIP_APPROVAL", "TRUE"),
         ] {
             let err =
                 Config::from_lookup(|n: &str| (n == name).then(|| bad.to_owned())).unwrap_err();

@@ -24,6 +24,11 @@ pub const ERROR_NAMES: &[&str] = &[
     "FailbackFailed",
     "RestoreFailed",
     "TimedOut",
+    // A person's answer to an approval request (`SendTaskFailure` with this error), or none:
+    "Rejected",
+    "ApprovalTimedOut",
+    // A drill's instances could not all be terminated:
+    "CleanupFailed",
 ];
 
 /// How many problems of an invalid plan one error spells out.

@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 /// The tag that carries the idempotency key on every DRS job this project starts.
 pub const IDEMPOTENCY_TAG: &str = "dr-orchestrator:idempotency-key";
 
+/// The tag that carries the Step Functions execution that started a DRS job: the drill sweeper
+/// leaves the instances of a running execution alone.
+pub const EXECUTION_TAG: &str = "dr-orchestrator:execution";
+
 /// The `IdempotencyToken` for `StartRestoreJob`: the same for the same key and recovery point,
 /// different for anything else.
 pub fn restore_token(idempotency_key: &str, recovery_point_arn: &str) -> String {

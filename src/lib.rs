@@ -9,7 +9,9 @@
 //! and [`wave`] for the status handler). Failures are one [`error::TaskError`] with a stable
 //! Step Functions error name.
 
+pub mod approval;
 pub mod aws;
+pub mod cleanup;
 pub mod config;
 pub mod contract;
 pub mod error;

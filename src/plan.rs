@@ -8,10 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::approval::{self, ApprovalMode, WaveApproval, WaveCount};
+use crate::cleanup::{CleanupAction, CleanupPlan};
 use crate::contract::{
     SourceServerSpec, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags,
 };
 use crate::error::TaskError;
+use crate::idempotency::EXECUTION_TAG;
 use crate::preflight::{self, Finding, Inventory, PreflightMode, PreflightReport, Severity};
 use crate::validate;
 
@@ -75,6 +78,22 @@ pub const MAX_REPLICATION_LAG_SECONDS: Limit = Limit {
     default: 900,
 };
 
+/// Seconds a run waits for a person to approve it before it ends with `ApprovalTimedOut`.
+pub const APPROVAL_TIMEOUT_SECONDS: Limit = Limit {
+    name: "approvalTimeoutSeconds",
+    min: 60,
+    max: 604_800,
+    default: 3600,
+};
+/// Minutes a drill's recovery instances are kept after the drill ends, before they are
+/// terminated (a team that checks its drill application by hand keeps them an hour).
+pub const KEEP_DRILL_INSTANCES_MINUTES: Limit = Limit {
+    name: "keepDrillInstancesMinutes",
+    min: 0,
+    max: 1440,
+    default: 0,
+};
+
 /// The limits the deployment may set defaults for, in the order of `template.yaml`.
 pub const DEPLOYMENT_LIMITS: [(&str, Limit); 4] = [
     ("PollIntervalSeconds", POLL_INTERVAL_SECONDS),
@@ -106,6 +125,12 @@ pub struct Defaults {
     pub give_up_after_seconds: u64,
     pub batch_size: u64,
     pub max_concurrent_jobs: u64,
+    /// Whether a real recovery or a failback waits for approval when its plan does not say
+    /// (`DR_DEFAULT_APPROVAL`).
+    pub approval: ApprovalMode,
+    /// `DR_DISASTER_EVENTS_SKIP_APPROVAL`: a real recovery started by a disaster event starts
+    /// without approval. Dangerous; off unless the deployment turns it on.
+    pub disaster_events_skip_approval: bool,
 }
 
 impl Default for Defaults {
@@ -115,6 +140,8 @@ impl Default for Defaults {
             give_up_after_seconds: GIVE_UP_AFTER_SECONDS.default,
             batch_size: BATCH_SIZE.default,
             max_concurrent_jobs: MAX_CONCURRENT_JOBS.default,
+            approval: ApprovalMode::Required,
+            disaster_events_skip_approval: false,
         }
     }
 }
@@ -189,6 +216,9 @@ pub struct Options {
     pub continue_on_wave_failure: Option<bool>,
     pub max_replication_lag_seconds: Option<u64>,
     pub preflight: Option<PreflightMode>,
+    pub approval: Option<ApprovalMode>,
+    pub approval_timeout_seconds: Option<u64>,
+    pub keep_drill_instances_minutes: Option<u64>,
 }
 
 /// A run's options with every default applied and every range checked.
@@ -202,6 +232,11 @@ pub struct ResolvedOptions {
     pub continue_on_wave_failure: bool,
     pub max_replication_lag_seconds: u64,
     pub preflight: PreflightMode,
+    /// The plan's own answer; the run's approvals are in each wave's `approval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalMode>,
+    pub approval_timeout_seconds: u64,
+    pub keep_drill_instances_minutes: u64,
 }
 
 /// A recovery plan: ordered waves of source servers (listed, or selected by tags) and AWS
@@ -235,6 +270,9 @@ pub struct Wave {
     pub select: Option<Selector>,
     #[serde(default)]
     pub restores: Vec<RestoreSpec>,
+    /// The run waits for a person's approval before this wave starts (drills too).
+    #[serde(default)]
+    pub pause_before: Option<bool>,
 }
 
 /// Source servers chosen by what DRS reports about them: every server carrying all of `tags`.
@@ -317,6 +355,8 @@ pub struct PreparedPlan {
     pub servers: usize,
     pub restores: usize,
     pub waves: Vec<PreparedWave>,
+    /// What happens to the run's drill instances when it ends.
+    pub cleanup: CleanupPlan,
 }
 
 /// One wave: its rounds run one after the other; the tasks of a round start together and the
@@ -328,6 +368,8 @@ pub struct PreparedWave {
     pub name: String,
     /// How causes name the wave: `wave 0 (data)`.
     pub scope: String,
+    /// Whether the wave waits for a person before it starts, and what that person is asked.
+    pub approval: WaveApproval,
     pub rounds: Vec<Vec<Task>>,
 }
 
@@ -415,6 +457,15 @@ pub fn resolve_options(
             options.max_replication_lag_seconds.is_some(),
         ),
         ("preflight", options.preflight.is_some()),
+        ("approval", options.approval.is_some()),
+        (
+            "approvalTimeoutSeconds",
+            options.approval_timeout_seconds.is_some(),
+        ),
+        (
+            "keepDrillInstancesMinutes",
+            options.keep_drill_instances_minutes.is_some(),
+        ),
     ];
     for (name, is_given) in given {
         if is_given && !allowed.contains(&name) {
@@ -455,6 +506,17 @@ pub fn resolve_options(
             MAX_REPLICATION_LAG_SECONDS.default,
         ),
         preflight: options.preflight.unwrap_or(PreflightMode::Fail),
+        approval: options.approval,
+        approval_timeout_seconds: pick(
+            APPROVAL_TIMEOUT_SECONDS,
+            options.approval_timeout_seconds,
+            APPROVAL_TIMEOUT_SECONDS.default,
+        ),
+        keep_drill_instances_minutes: pick(
+            KEEP_DRILL_INSTANCES_MINUTES,
+            options.keep_drill_instances_minutes,
+            KEEP_DRILL_INSTANCES_MINUTES.default,
+        ),
     };
     if resolved.give_up_after_seconds < resolved.poll_interval_seconds {
         problems.push((
@@ -485,6 +547,9 @@ pub fn check_recovery_plan(
             "continueOnWaveFailure",
             "maxReplicationLagSeconds",
             "preflight",
+            "approval",
+            "approvalTimeoutSeconds",
+            "keepDrillInstancesMinutes",
         ],
         &mut problems,
     );
@@ -494,8 +559,14 @@ pub fn check_recovery_plan(
             "is required: true for a drill, false for a real recovery".into(),
         ));
     }
+    if plan.is_drill == Some(false) && plan.options.keep_drill_instances_minutes.is_some() {
+        problems.push((
+            "options.keepDrillInstancesMinutes".into(),
+            "is an option of drills: a real recovery's instances are never terminated".into(),
+        ));
+    }
     name("planName", plan.plan_name.as_deref(), false, &mut problems);
-    collect(&mut problems, "", validate::tags(&plan.tags));
+    plan_tags(&plan.tags, &mut problems);
     if plan.waves.is_empty() || plan.waves.len() > MAX_WAVES {
         problems.push((
             "waves".into(),
@@ -606,7 +677,7 @@ pub fn check_restore_plan(
         &mut problems,
     );
     name("planName", plan.plan_name.as_deref(), false, &mut problems);
-    collect(&mut problems, "", validate::tags(&plan.tags));
+    plan_tags(&plan.tags, &mut problems);
     if plan.restores.is_empty() || plan.restores.len() > MAX_RESTORES_PER_PLAN {
         problems.push((
             "restores".into(),
@@ -636,11 +707,13 @@ pub fn check_failback_plan(
             "pollIntervalSeconds",
             "giveUpAfterSeconds",
             "maxConcurrentJobs",
+            "approval",
+            "approvalTimeoutSeconds",
         ],
         &mut problems,
     );
     name("planName", plan.plan_name.as_deref(), false, &mut problems);
-    collect(&mut problems, "", validate::tags(&plan.tags));
+    plan_tags(&plan.tags, &mut problems);
     let ids = &plan.recovery_instance_ids;
     if ids.is_empty() || ids.len() > MAX_SERVERS_PER_PLAN {
         problems.push((
@@ -726,6 +799,21 @@ fn name(field: &str, value: Option<&str>, required: bool, problems: &mut Vec<Pro
     }
 }
 
+/// A plan's tags: as DRS takes them, and none under the `dr-orchestrator:` prefix, which the
+/// project sets itself (the idempotency key, the execution).
+fn plan_tags(tags: &Tags, problems: &mut Vec<Problem>) {
+    collect(problems, "", validate::tags(tags));
+    for key in tags.keys() {
+        if key.starts_with("dr-orchestrator:") && key != crate::idempotency::IDEMPOTENCY_TAG {
+            problems.push((
+                format!("tags.{key}"),
+                "the dr-orchestrator: prefix is reserved for the tags dr-orchestrator sets itself"
+                    .into(),
+            ));
+        }
+    }
+}
+
 fn collect(problems: &mut Vec<Problem>, prefix: &str, result: Result<(), TaskError>) {
     if let Err(TaskError::InvalidInput { field, constraint }) = result {
         problems.push((format!("{prefix}{field}"), constraint));
@@ -746,6 +834,7 @@ pub struct RunContext<'a> {
     pub trigger: Trigger,
     pub options: ResolvedOptions,
     pub active: ActiveLoad,
+    pub defaults: Defaults,
 }
 
 impl RunContext<'_> {
@@ -757,6 +846,14 @@ impl RunContext<'_> {
             Some(id) => format!("event:{id}"),
             None => self.request.execution_id.clone(),
         }
+    }
+
+    /// The plan's tags, and the execution that starts the job (the drill sweeper asks Step
+    /// Functions whether it still runs).
+    fn job_tags(&self, plan_tags: &Tags) -> Tags {
+        let mut tags = plan_tags.clone();
+        tags.insert(EXECUTION_TAG.into(), self.request.execution_id.clone());
+        tags
     }
 }
 
@@ -794,7 +891,7 @@ pub fn prepare_recovery(
                 Task::Recovery(StartRecoveryInput {
                     is_drill,
                     source_servers: chunk.to_vec(),
-                    tags: plan.tags.clone(),
+                    tags: ctx.job_tags(&plan.tags),
                     idempotency_key: format!("{base}#w{w}#b{b}"),
                     label: Some(format!("batch {b}")),
                 })
@@ -809,6 +906,7 @@ pub fn prepare_recovery(
             index: w,
             name,
             scope,
+            approval: pause(wave.pause_before),
             rounds,
         });
     }
@@ -848,7 +946,7 @@ pub fn prepare_failback(
             Task::Failback(StartFailbackInput {
                 recovery_instance_ids: Some(chunk.to_vec()),
                 launched: None,
-                tags: plan.tags.clone(),
+                tags: ctx.job_tags(&plan.tags),
                 idempotency_key: format!("{base}#failback#b{b}"),
                 label: Some(format!("batch {b}")),
             })
@@ -871,6 +969,7 @@ pub fn prepare_failback(
             index: 0,
             name: "failback".into(),
             scope,
+            approval: WaveApproval::not_required(),
             rounds,
         }],
     )
@@ -906,6 +1005,7 @@ pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<Prepar
             index: 0,
             name: "restores".into(),
             scope,
+            approval: WaveApproval::not_required(),
             rounds,
         }],
     )
@@ -972,6 +1072,19 @@ fn finish_prepared(
             message: report.describe(),
         });
     }
+    let drill = is_drill == Some(true);
+    let mut waves = waves;
+    ask_approvals(&ctx, workflow, &plan_name, drill, &report, &mut waves);
+    let cleanup = CleanupPlan {
+        action: if workflow == Workflow::RecoveryPlan && drill {
+            CleanupAction::TerminateDrillInstances
+        } else {
+            CleanupAction::None
+        },
+        keep_seconds: ctx.options.keep_drill_instances_minutes * 60,
+        key_base: ctx.key_base(),
+        since: ctx.request.started_at.clone(),
+    };
     let plan = PreparedPlan {
         workflow,
         plan_name,
@@ -984,9 +1097,68 @@ fn finish_prepared(
         servers,
         restores,
         waves,
+        cleanup,
     };
     check_history_budget(&plan)?;
     Ok(plan)
+}
+
+/// A wave's approval before the run's own is known: required when the plan pauses before it.
+fn pause(pause_before: Option<bool>) -> WaveApproval {
+    WaveApproval {
+        required: pause_before == Some(true),
+        ask: None,
+    }
+}
+
+/// Writes the approval request of every wave that waits for a person: the first wave when the
+/// run itself needs approval, and every wave the plan pauses before.
+fn ask_approvals(
+    ctx: &RunContext<'_>,
+    workflow: Workflow,
+    plan_name: &str,
+    is_drill: bool,
+    preflight: &PreflightReport,
+    waves: &mut [PreparedWave],
+) {
+    let policy = approval::Policy {
+        plan: ctx.options.approval,
+        deployment_default: ctx.defaults.approval,
+        disaster_events_skip: ctx.defaults.disaster_events_skip_approval,
+    };
+    let run_reason = approval::run_reason(policy, workflow, is_drill, ctx.trigger.kind);
+    let counts: Vec<WaveCount> = waves
+        .iter()
+        .map(|w| {
+            let tasks = || w.rounds.iter().flatten();
+            WaveCount {
+                name: w.name.clone(),
+                servers: tasks().map(Task::servers).sum(),
+                restores: tasks().filter(|t| matches!(t, Task::Restore(_))).count(),
+            }
+        })
+        .collect();
+    for wave in waves.iter_mut() {
+        let reason = match (&run_reason, wave.index, wave.approval.required) {
+            (Some(r), 0, _) => r.clone(),
+            (_, _, true) => format!("the plan pauses before {} (pauseBefore)", wave.scope),
+            _ => continue,
+        };
+        wave.approval = approval::ask(approval::Request {
+            plan_name: plan_name.to_owned(),
+            workflow,
+            is_drill,
+            wave: wave.scope.clone(),
+            reason,
+            servers: counts.iter().map(|c| c.servers).sum(),
+            restores: counts.iter().map(|c| c.restores).sum(),
+            waves: counts.clone(),
+            preflight: approval::PreflightSummary::of(preflight),
+            trigger: ctx.trigger.clone(),
+            execution_id: ctx.request.execution_id.clone(),
+            timeout_seconds: ctx.options.approval_timeout_seconds,
+        });
+    }
 }
 
 /// The most history events a run of `plan` can write if every round waits until it gives up.
@@ -994,9 +1166,10 @@ fn finish_prepared(
 /// 9 events); per wave a final check; plus the fixed states around them.
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
-    let mut events = 40;
+    // The cleanup after a drill polls its TERMINATE jobs like a round.
+    let mut events = 50 + 9 * polls;
     for wave in &plan.waves {
-        events += 30;
+        events += if wave.approval.required { 40 } else { 30 };
         for round in &wave.rounds {
             events += 12 + 10 * round.len() as u64 + 9 * polls;
         }
@@ -1071,6 +1244,7 @@ mod tests {
             trigger,
             options,
             active,
+            defaults: Defaults::default(),
         };
         prepare_recovery(ctx, p, inv)
     }
@@ -1155,6 +1329,96 @@ mod tests {
     }
 
     #[test]
+    fn a_real_recovery_waits_before_its_first_wave_and_a_drill_only_where_it_pauses() {
+        let waves = serde_json::json!([
+            {"name": "db", "sourceServers": servers(0, 2)},
+            {"name": "app", "sourceServers": servers(2, 3), "pauseBefore": true}
+        ]);
+        let real =
+            plan(serde_json::json!({"isDrill": false, "planName": "payments", "waves": waves}));
+        let prepared = prepare(
+            &real,
+            &inventory(3),
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap();
+        let asks: Vec<bool> = prepared.waves.iter().map(|w| w.approval.required).collect();
+        assert_eq!(asks, [true, true]);
+        let ask = prepared.waves[0].approval.ask.as_ref().unwrap();
+        assert!(
+            ask.subject.starts_with("Approve REAL recovery of payments"),
+            "{}",
+            ask.subject
+        );
+        assert_eq!(ask.request.servers, 3);
+        assert_eq!(ask.request.waves.len(), 2);
+        assert_eq!(ask.timeout_seconds, APPROVAL_TIMEOUT_SECONDS.default);
+        assert!(ask.approve_command.ends_with("--task-token "));
+        assert!(prepared.waves[1]
+            .approval
+            .ask
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("pauseBefore"));
+        assert_eq!(prepared.cleanup.action, CleanupAction::None);
+
+        let drill = plan(serde_json::json!({"isDrill": true, "waves": waves,
+            "options": {"keepDrillInstancesMinutes": 60, "approvalTimeoutSeconds": 600}}));
+        let prepared = prepare(
+            &drill,
+            &inventory(3),
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap();
+        let asks: Vec<bool> = prepared.waves.iter().map(|w| w.approval.required).collect();
+        assert_eq!(asks, [false, true]);
+        assert_eq!(
+            prepared.waves[1]
+                .approval
+                .ask
+                .as_ref()
+                .unwrap()
+                .timeout_seconds,
+            600
+        );
+        assert_eq!(
+            prepared.cleanup.action,
+            CleanupAction::TerminateDrillInstances
+        );
+        assert_eq!(prepared.cleanup.keep_seconds, 3600);
+        assert_eq!(prepared.cleanup.key_base, prepared.execution_id);
+        // Every job names the execution that started it (the sweeper asks whether it runs).
+        let Task::Recovery(job) = &prepared.waves[0].rounds[0][0] else {
+            panic!()
+        };
+        assert_eq!(job.tags[EXECUTION_TAG], prepared.execution_id);
+    }
+
+    #[test]
+    fn approval_and_cleanup_options_are_checked() {
+        let bad = plan(serde_json::json!({"isDrill": false,
+            "tags": {"dr-orchestrator:execution": "x"},
+            "options": {"keepDrillInstancesMinutes": 5, "approvalTimeoutSeconds": 10},
+            "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}));
+        let Err(TaskError::InvalidInput { constraint, .. }) =
+            check_recovery_plan(&bad, &Defaults::default())
+        else {
+            panic!()
+        };
+        assert!(constraint.starts_with("3 problems"), "{constraint}");
+        for field in [
+            "options.keepDrillInstancesMinutes: is an option of drills",
+            "options.approvalTimeoutSeconds: must be a whole number from 60 to 604800",
+            "tags.dr-orchestrator:execution: the dr-orchestrator: prefix is reserved",
+        ] {
+            assert!(constraint.contains(field), "{field} in {constraint}");
+        }
+    }
+
+    #[test]
     fn an_event_triggered_run_keys_its_jobs_by_the_event() {
         let p = plan(
             serde_json::json!({"isDrill": false, "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}),
@@ -1173,6 +1437,27 @@ mod tests {
             "event:6a7e8feb-b491-4cf7-a9f1-bf3703467718#w0#b0"
         );
         assert_eq!(prepared.trigger.kind, TriggerKind::Event);
+        // A disaster event's real recovery waits for a person even if the plan says it need not.
+        let waived = plan(
+            serde_json::json!({"isDrill": false, "options": {"approval": "NOT_REQUIRED"},
+            "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}),
+        );
+        let prepared = prepare(
+            &waived,
+            &inventory(1),
+            prepared.trigger.clone(),
+            ActiveLoad::default(),
+        )
+        .unwrap();
+        assert!(prepared.waves[0].approval.required);
+        let console = prepare(
+            &waived,
+            &inventory(1),
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap();
+        assert!(!console.waves[0].approval.required);
     }
 
     #[test]

@@ -452,6 +452,7 @@ mod tests {
                     recovery_snapshot_id: None,
                 })
                 .collect(),
+            pause_before: None,
             select: select.map(|tags| crate::plan::Selector {
                 tags: tags
                     .iter()

@@ -146,6 +146,11 @@ pub fn wave_check(input: &WaveCheckInput) -> Result<(), TaskError> {
     Ok(())
 }
 
+/// `JobID`: `^drsjob-[0-9a-zA-Z]{17}$`, 24 characters.
+pub fn job_id(field: &str, value: &str) -> Result<(), TaskError> {
+    prefixed_id(field, value, "drsjob-", 17, "^drsjob-[0-9a-zA-Z]{17}$")
+}
+
 /// `SourceServerID`: `^s-[0-9a-zA-Z]{17}$`, 19 characters.
 pub fn source_server_id(field: &str, value: &str) -> Result<(), TaskError> {
     prefixed_id(field, value, "s-", 17, "^s-[0-9a-zA-Z]{17}$")

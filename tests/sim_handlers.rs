@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use aws_sdk_drs::config::retry::RetryConfig;
 use aws_sdk_drs::config::{BehaviorVersion, Credentials, Region};
+use dr_orchestrator::cleanup::{CleanupReport, CleanupState};
 use dr_orchestrator::config::Config;
 use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::check_status::{self, Clients};
-use dr_orchestrator::handlers::{prepare_plan, start_failback, start_recovery, start_restore};
+use dr_orchestrator::handlers::{
+    clean_up_drill, prepare_plan, start_failback, start_recovery, start_restore,
+};
 use dr_sim::seed::{Faults, RestoreOutcome};
 use dr_sim::{Running, Seed};
 use lambda_runtime::{Context, LambdaEvent};
@@ -448,4 +451,188 @@ async fn an_invalid_plan_is_rejected_with_every_problem_before_any_aws_call() {
     assert!(constraint.starts_with("3 problems"), "{constraint}");
     let calls: u64 = env.sim.store.lock().unwrap().calls.values().sum();
     assert_eq!(calls, 0, "bad input makes no AWS call");
+}
+
+// ---- drill cleanup (clean-up-drill) ---------------------------------------------------------
+
+const S3: &str = "s-0a1b2c3d4e5f60003";
+const S4: &str = "s-0a1b2c3d4e5f60004";
+
+/// The instance each server of a finished job launched.
+async fn launched(env: &Env, job: &JobRef) -> Vec<String> {
+    let report = env.wait(job).await;
+    assert_eq!(report.state, JobState::Succeeded, "{}", report.summary);
+    drs_detail(&report).launched.values().cloned().collect()
+}
+
+fn existing_instances(env: &Env) -> Vec<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    env.sim
+        .store
+        .lock()
+        .unwrap()
+        .recovery_instances(now)
+        .into_iter()
+        .map(|(_, s)| s.recovery_instance_id.clone())
+        .collect()
+}
+
+async fn clean_up(env: &Env, payload: Value) -> Result<CleanupReport, TaskError> {
+    clean_up_drill::handle(&env.clients.drs, event(payload)).await
+}
+
+/// Runs START, then CHECK until the cleanup is no longer in progress.
+async fn clean_up_to_the_end(env: &Env, start: Value) -> CleanupReport {
+    let mut report = clean_up(env, start).await.unwrap();
+    for _ in 0..200 {
+        if report.state != CleanupState::InProgress {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        report = clean_up(
+            env,
+            json!({"operation": "CHECK", "report": report, "giveUpAfterSeconds": 600}),
+        )
+        .await
+        .unwrap();
+    }
+    panic!("cleanup never ended: {report:?}");
+}
+
+fn run_cleanup(key_base: &str) -> Value {
+    let since = aws_smithy_types::DateTime::from_secs(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            - 60,
+    )
+    .fmt(aws_smithy_types::date_time::Format::DateTime)
+    .unwrap();
+    json!({"operation": "START", "cleanup": {
+        "action": "TERMINATE_DRILL_INSTANCES", "keepSeconds": 0, "keyBase": key_base, "since": since}})
+}
+
+#[tokio::test]
+async fn a_drills_cleanup_terminates_its_own_drill_instances_and_nothing_else() {
+    let env = env(Faults::default()).await;
+    let ours = env.recover(&[S1, S2], true, "run-1#w0#b0").await.unwrap();
+    let other_run = env.recover(&[S3], true, "run-2#w0#b0").await.unwrap();
+    let real = env.recover(&[S4], false, "run-1#w1#b0").await.unwrap();
+    let ours = launched(&env, &ours).await;
+    let kept: Vec<String> = [
+        launched(&env, &other_run).await,
+        launched(&env, &real).await,
+    ]
+    .concat();
+
+    let report = clean_up_to_the_end(&env, run_cleanup("run-1")).await;
+    assert_eq!(report.state, CleanupState::Cleaned, "{}", report.summary);
+    assert_eq!((report.instances, report.terminated), (2, 2));
+    assert_eq!(report.refused_count, 0);
+    let left = existing_instances(&env);
+    assert!(ours.iter().all(|i| !left.contains(i)), "{left:?}");
+    assert!(kept.iter().all(|i| left.contains(i)), "{left:?} {kept:?}");
+    assert_eq!(env.calls("TerminateRecoveryInstances"), 1);
+
+    // A retried START finds nothing left to terminate and starts nothing.
+    let again = clean_up_to_the_end(&env, run_cleanup("run-1")).await;
+    assert_eq!(again.state, CleanupState::Cleaned);
+    assert_eq!(again.instances, 0);
+    assert_eq!(env.calls("TerminateRecoveryInstances"), 1);
+}
+
+#[tokio::test]
+async fn a_start_retried_while_terminating_reuses_the_terminate_job() {
+    let env = env(Faults::default()).await;
+    let job = env.recover(&[S1], true, "run-1#w0#b0").await.unwrap();
+    launched(&env, &job).await;
+    let first = clean_up(&env, run_cleanup("run-1")).await.unwrap();
+    let second = clean_up(&env, run_cleanup("run-1")).await.unwrap();
+    assert_eq!(first.terminate_job_ids, second.terminate_job_ids);
+    assert_eq!(env.calls("TerminateRecoveryInstances"), 1);
+}
+
+#[tokio::test]
+async fn the_guard_refuses_a_real_recovery_instance_even_when_asked_directly() {
+    let env = env(Faults::default()).await;
+    let real = env.recover(&[S1], false, "run-1#w0#b0").await.unwrap();
+    let drill_by_hand = env.recover(&[S2], true, "run-1#w0#b1").await.unwrap();
+    let real = launched(&env, &real).await;
+    let drill = launched(&env, &drill_by_hand).await;
+    let report = clean_up_to_the_end(
+        &env,
+        json!({"operation": "START", "recoveryInstanceIDs": [real[0], "i-00000000000000bad"]}),
+    )
+    .await;
+    assert_eq!(report.state, CleanupState::Failed);
+    assert_eq!(report.refused_count, 2);
+    assert!(
+        report.refused[0].reason.contains("isDrill")
+            || report.refused[1].reason.contains("isDrill")
+    );
+    assert_eq!(env.calls("TerminateRecoveryInstances"), 0);
+    assert!(existing_instances(&env).contains(&real[0]));
+    // Our own drill instance, named by hand, is terminated.
+    let report = clean_up_to_the_end(
+        &env,
+        json!({"operation": "START", "recoveryInstanceIDs": [drill[0]]}),
+    )
+    .await;
+    assert_eq!(report.state, CleanupState::Cleaned, "{}", report.summary);
+    assert!(!existing_instances(&env).contains(&drill[0]));
+}
+
+#[tokio::test]
+async fn a_failed_termination_is_reported_with_the_instance_and_the_instance_stays() {
+    let faults = Faults {
+        fail_terminate: [(S1.to_owned(), "EC2 refused".to_owned())].into(),
+        ..Faults::default()
+    };
+    let env = env(faults).await;
+    let job = env.recover(&[S1, S2], true, "run-1#w0#b0").await.unwrap();
+    let instances = launched(&env, &job).await;
+    let report = clean_up_to_the_end(&env, run_cleanup("run-1")).await;
+    assert_eq!(report.state, CleanupState::Failed);
+    assert_eq!(report.error.as_deref(), Some("CleanupFailed"));
+    assert_eq!((report.terminated, report.failed_count), (1, 1));
+    let cause = report.cause.unwrap();
+    let left = existing_instances(&env);
+    assert_eq!(left.len(), 1);
+    assert!(instances.contains(&left[0]));
+    assert!(cause.contains(&left[0]), "{cause}");
+}
+
+#[tokio::test]
+async fn bad_cleanup_requests_are_refused_before_any_aws_call() {
+    let env = env(Faults::default()).await;
+    for (payload, field) in [
+        (json!({}), "operation"),
+        (json!({"operation": "START"}), "cleanup"),
+        (
+            json!({"operation": "START", "recoveryInstanceIDs": ["i-1"]}),
+            "recoveryInstanceIDs[0]",
+        ),
+        (
+            json!({"operation": "START", "cleanup": {"action": "NONE", "keepSeconds": 0, "keyBase": "x", "since": "2026-11-25T00:00:00Z"}}),
+            "cleanup.action",
+        ),
+        (
+            json!({"operation": "START", "cleanup": {"action": "TERMINATE_DRILL_INSTANCES", "keepSeconds": 0, "keyBase": "x", "since": "yesterday"}}),
+            "cleanup.since",
+        ),
+    ] {
+        match clean_up(&env, payload.clone()).await {
+            Err(TaskError::InvalidInput { field: f, .. }) => assert_eq!(f, field, "{payload}"),
+            other => panic!("{payload}: {other:?}"),
+        }
+    }
+    assert_eq!(mutating_calls(&env), 0);
+    assert_eq!(
+        env.calls("DescribeJobs") + env.calls("DescribeRecoveryInstances"),
+        0
+    );
 }

@@ -23,6 +23,13 @@ const FUNCTIONS: &[&str] = &[
     "${StartFailbackFunctionArn}",
     "${StartRestoreFunctionArn}",
     "${CheckStatusFunctionArn}",
+    "${CleanUpDrillFunctionArn}",
+];
+/// What Step Functions' SNS integration calls SNS's transient failures.
+const SNS_TRANSIENT: &[&str] = &[
+    "SNS.ThrottledException",
+    "SNS.InternalErrorException",
+    "SNS.SdkClientException",
 ];
 
 fn definitions() -> Vec<(String, Value)> {
@@ -79,6 +86,7 @@ fn every_error_name_in_the_workflows_is_one_of_ours() {
         ERROR_NAMES.contains(&name)
             || LAMBDA_TRANSIENT.contains(&name)
             || AWS_RUNTIME.contains(&name)
+            || SNS_TRANSIENT.contains(&name)
             || name == "States.ALL"
     };
     let mut checked = 0;
@@ -125,9 +133,24 @@ fn every_error_name_in_the_workflows_is_one_of_ours() {
 }
 
 #[test]
-fn workflows_invoke_only_the_five_handlers_and_only_through_the_lambda_integration() {
+fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() {
     let mut tasks = 0;
     for (file, name, state) in all_states() {
+        if state["Type"] == "Task"
+            && state["Resource"] == "arn:aws:states:::sns:publish.waitForTaskToken"
+        {
+            // The approval request: published to the stack's topic, with a bounded wait.
+            assert_eq!(state["Parameters"]["TopicArn"], "${NotificationsTopicArn}");
+            assert_eq!(
+                state["Parameters"]["Message"]["taskToken.$"],
+                "$$.Task.Token"
+            );
+            assert_eq!(
+                state["TimeoutSecondsPath"],
+                "$.wave.approval.timeoutSeconds"
+            );
+            continue;
+        }
         if state["Type"] == "Task" {
             assert_eq!(
                 state["Resource"], "arn:aws:states:::lambda:invoke",
@@ -152,9 +175,10 @@ fn workflows_invoke_only_the_five_handlers_and_only_through_the_lambda_integrati
 fn waits_come_from_the_runs_input() {
     for (file, name, state) in all_states() {
         if state["Type"] == "Wait" {
-            assert_eq!(
-                state["SecondsPath"], "$.options.pollIntervalSeconds",
-                "{file}: {name}"
+            let path = state["SecondsPath"].as_str().unwrap_or_default();
+            assert!(
+                ["$.options.pollIntervalSeconds", "$.cleanup.keepSeconds"].contains(&path),
+                "{file}: {name} waits {path}"
             );
         }
     }
@@ -184,7 +208,12 @@ fn every_workflow_first_prepares_its_plan_and_nothing_else_holds_rules() {
     // Choice states route on state values and the task kind only: no option ranges, no names.
     for (file, name, state) in all_states() {
         if state["Type"] == "Choice" {
-            for choice in state["Choices"].as_array().unwrap() {
+            let mut rules: Vec<&Value> = state["Choices"].as_array().unwrap().iter().collect();
+            while let Some(choice) = rules.pop() {
+                if let Some(nested) = choice.get("And").or_else(|| choice.get("Or")) {
+                    rules.extend(nested.as_array().unwrap());
+                    continue;
+                }
                 let variable = choice["Variable"].as_str().unwrap_or_default();
                 assert!(
                     [
@@ -192,7 +221,11 @@ fn every_workflow_first_prepares_its_plan_and_nothing_else_holds_rules() {
                         "$.check.state",
                         "$.verdict.value.state",
                         "$.options.continueOnWaveFailure",
-                        "$.judged.anyFailed"
+                        "$.judged.anyFailed",
+                        "$.wave.approval.required",
+                        "$.cleanup.action",
+                        "$.cleanupResult.report.state",
+                        "$.outcome.state"
                     ]
                     .contains(&variable),
                     "{file}: {name} routes on {variable}"

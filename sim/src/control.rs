@@ -35,6 +35,7 @@ pub async fn add_faults(State(shared): State<Shared>, Json(add): Json<Faults>) -
         f.hide_new_jobs_seconds = add.hide_new_jobs_seconds;
     }
     f.fail_launch.extend(add.fail_launch);
+    f.fail_terminate.extend(add.fail_terminate);
     f.throttle.extend(add.throttle);
     f.internal_error.extend(add.internal_error);
     f.restore_outcomes.extend(add.restore_outcomes);
@@ -42,6 +43,33 @@ pub async fn add_faults(State(shared): State<Shared>, Json(add): Json<Faults>) -
         f.retry_after_seconds = add.retry_after_seconds;
     }
     ok(200, json!({"faults": store.faults}))
+}
+
+/// `POST /_sim/age`: `{"jobID", "hours"}` moves a job and everything it did that many hours
+/// into the past, as if it had been created then (for tests of what happens to old drill
+/// instances). An unknown job is a 404.
+pub async fn age_job(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
+    let mut store = shared.lock().expect("store lock");
+    let (Some(id), Some(hours)) = (
+        body.get("jobID").and_then(Value::as_str),
+        body.get("hours").and_then(Value::as_f64),
+    ) else {
+        return ok(
+            400,
+            json!({"error": "give jobID (string) and hours (number)"}),
+        );
+    };
+    let shift = (hours * 3_600_000.0).round() as i64;
+    let Some(job) = store.jobs.iter_mut().find(|j| j.job_id == id) else {
+        return ok(404, json!({"error": format!("no job {id}")}));
+    };
+    job.created_ms -= shift;
+    job.listed_from_ms -= shift;
+    job.started_ms -= shift;
+    for s in &mut job.servers {
+        s.settles_at_ms -= shift;
+    }
+    ok(200, json!({"jobID": id, "createdMs": job.created_ms}))
 }
 
 /// `POST /_sim/reset`: back to the seed.

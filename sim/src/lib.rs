@@ -57,6 +57,7 @@ pub fn router(shared: Shared) -> Router {
         )
         .route("/_sim/faults", post(control::add_faults))
         .route("/_sim/reset", post(control::reset))
+        .route("/_sim/age", post(control::age_job))
         .route("/_sim/state", get(control::state))
         .with_state(shared)
 }

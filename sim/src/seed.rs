@@ -182,6 +182,9 @@ pub struct RecoveryPointSeed {
 pub struct Faults {
     /// Source server ID → the reason its launches fail (written to the job log).
     pub fail_launch: BTreeMap<String, String>,
+    /// Source server ID → the reason the termination of its recovery instance fails (its
+    /// TERMINATE job reports the instance `FAILED`, and the instance stays).
+    pub fail_terminate: BTreeMap<String, String>,
     /// Operation name → how many of its next calls answer throttled.
     pub throttle: BTreeMap<String, u32>,
     /// Operation name → how many of its next calls answer with a 500.

@@ -345,16 +345,16 @@ impl Store {
         let started_ms = now + self.scaled_ms(self.timing.job_pending_seconds);
         let launch = self.scaled_ms(self.timing.server_launch_seconds);
         let stagger = self.timing.server_stagger_seconds;
-        let failing = initiated_by != Initiated::TerminateRecoveryInstances;
+        let failures = if initiated_by == Initiated::TerminateRecoveryInstances {
+            &self.faults.fail_terminate
+        } else {
+            &self.faults.fail_launch
+        };
         let servers = members
             .into_iter()
             .enumerate()
             .map(|(i, (source, instance))| JobServer {
-                failure: if failing {
-                    self.faults.fail_launch.get(&source).cloned()
-                } else {
-                    None
-                },
+                failure: failures.get(&source).cloned(),
                 settles_at_ms: started_ms + launch + self.scaled_ms(stagger * i as f64),
                 source_server_id: source,
                 recovery_instance_id: instance,

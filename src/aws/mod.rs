@@ -5,3 +5,5 @@
 pub mod backup;
 pub mod drs;
 pub mod errors;
+pub mod executions;
+pub mod recovery_instances;

@@ -2,7 +2,9 @@
 //! output. Each `handle` is what the binary of the same name runs.
 
 pub mod check_status;
+pub mod clean_up_drill;
 pub mod prepare_plan;
 pub mod start_failback;
 pub mod start_recovery;
 pub mod start_restore;
+pub mod sweep_drill_instances;

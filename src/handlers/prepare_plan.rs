@@ -37,6 +37,7 @@ pub async fn handle(
                 trigger,
                 options,
                 active,
+                defaults: config.defaults,
             };
             plan::prepare_recovery(ctx, &plan, &inventory)?
         }
@@ -49,6 +50,7 @@ pub async fn handle(
                 trigger,
                 options,
                 active,
+                defaults: config.defaults,
             };
             plan::prepare_failback(ctx, &plan)?
         }
@@ -60,6 +62,7 @@ pub async fn handle(
                 trigger,
                 options,
                 active: Default::default(),
+                defaults: config.defaults,
             };
             plan::prepare_restore(ctx, &plan)?
         }

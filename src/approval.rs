@@ -1,0 +1,291 @@
+//! Approvals, with no I/O: which waves of a run wait for a person, and what the request that
+//! person reads says. The workflow publishes the request to the notifications topic with a
+//! task token (`sns:publish.waitForTaskToken`) and waits; `SendTaskSuccess` approves,
+//! `SendTaskFailure` with the error `Rejected` rejects, and no answer within
+//! `options.approvalTimeoutSeconds` ends the run with `ApprovalTimedOut`.
+//!
+//! Who must approve:
+//! - a real recovery and every failback, unless the plan says `options.approval:
+//!   "NOT_REQUIRED"` (the deployment's `RealRunApproval` is the default when it does not);
+//! - a real recovery started by a disaster event, always, unless the deployment sets
+//!   `SkipApprovalForDisasterEvents` (dangerous, off by default): the plan cannot turn it off;
+//! - a drill only when its plan says `options.approval: "REQUIRED"`;
+//! - any wave that says `"pauseBefore": true`, drills too.
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{TriggerKind, Workflow};
+use crate::preflight::PreflightReport;
+
+/// A plan's (or the deployment's) answer to "does this run wait for a person?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApprovalMode {
+    Required,
+    NotRequired,
+}
+
+/// SNS: a subject is at most 100 printable ASCII characters.
+pub const MAX_SUBJECT_LEN: usize = 100;
+/// Findings spelled out in a request (the rest are counted).
+pub const LISTED_FINDINGS: usize = 10;
+
+/// What decides the run-level approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// The plan's `options.approval`, if it gave one.
+    pub plan: Option<ApprovalMode>,
+    /// The deployment's default for real recoveries and failbacks (`DR_DEFAULT_APPROVAL`).
+    pub deployment_default: ApprovalMode,
+    /// `DR_DISASTER_EVENTS_SKIP_APPROVAL`: a disaster event's real recovery starts unasked.
+    pub disaster_events_skip: bool,
+}
+
+/// Why a run must be approved before it starts, or `None`.
+pub fn run_reason(
+    policy: Policy,
+    workflow: Workflow,
+    is_drill: bool,
+    trigger: TriggerKind,
+) -> Option<String> {
+    let real = match workflow {
+        Workflow::RecoveryPlan => !is_drill,
+        Workflow::Failback => true,
+        Workflow::Restore => false,
+    };
+    let what = match workflow {
+        Workflow::Failback => "a failback",
+        _ if real => "a real recovery",
+        _ => "this drill",
+    };
+    if real && trigger == TriggerKind::Event && !policy.disaster_events_skip {
+        return Some(format!(
+            "{what} started by an event always waits for a person (the deployment's SkipApprovalForDisasterEvents is false)"
+        ));
+    }
+    match (policy.plan, real) {
+        (Some(ApprovalMode::Required), _) => Some(format!(
+            "the plan asks for approval before {what} (options.approval REQUIRED)"
+        )),
+        (Some(ApprovalMode::NotRequired), _) => None,
+        (None, true) if policy.deployment_default == ApprovalMode::Required => Some(format!(
+            "{what} waits for a person (the deployment's RealRunApproval is REQUIRED)"
+        )),
+        (None, _) => None,
+    }
+}
+
+/// One wave's approval, as the workflow reads it: `required` routes, the rest is what the
+/// notification says.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveApproval {
+    pub required: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<Ask>,
+}
+
+impl WaveApproval {
+    pub fn not_required() -> Self {
+        WaveApproval {
+            required: false,
+            ask: None,
+        }
+    }
+}
+
+/// What the workflow publishes and how long it waits.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ask {
+    /// The e-mail subject: short, printable ASCII.
+    pub subject: String,
+    pub reason: String,
+    pub timeout_seconds: u64,
+    /// The command that approves, up to the task token the workflow appends.
+    pub approve_command: String,
+    /// The command that rejects, up to the task token.
+    pub reject_command: String,
+    pub request: Request,
+}
+
+/// What will happen if the person approves.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub plan_name: String,
+    pub workflow: Workflow,
+    pub is_drill: bool,
+    /// The wave that starts once approved (`wave 0 (db)`).
+    pub wave: String,
+    pub reason: String,
+    pub servers: usize,
+    pub restores: usize,
+    pub waves: Vec<WaveCount>,
+    pub preflight: PreflightSummary,
+    pub trigger: crate::plan::Trigger,
+    pub execution_id: String,
+    pub timeout_seconds: u64,
+}
+
+/// One wave of the run, counted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveCount {
+    pub name: String,
+    pub servers: usize,
+    pub restores: usize,
+}
+
+/// The preflight, short enough for an e-mail.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreflightSummary {
+    pub verdict: crate::preflight::Verdict,
+    pub blocking: usize,
+    pub warnings: usize,
+    pub findings: Vec<String>,
+}
+
+impl PreflightSummary {
+    pub fn of(report: &PreflightReport) -> Self {
+        PreflightSummary {
+            verdict: report.verdict,
+            blocking: report.blocking,
+            warnings: report.warnings,
+            findings: report
+                .findings
+                .iter()
+                .take(LISTED_FINDINGS)
+                .map(|f| {
+                    let server = f
+                        .source_server_id
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default();
+                    format!(
+                        "{:?} {} at {}{server}: {}",
+                        f.severity, f.code, f.path, f.message
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The approval request for the wave `request.wave`.
+pub fn ask(request: Request) -> WaveApproval {
+    let kind = match (request.workflow, request.is_drill) {
+        (Workflow::Failback, _) => "failback",
+        (_, true) => "drill",
+        _ => "REAL recovery",
+    };
+    let subject = subject(&format!(
+        "Approve {kind} of {}: {} before it starts ({} servers)",
+        request.plan_name, request.wave, request.servers
+    ));
+    WaveApproval {
+        required: true,
+        ask: Some(Ask {
+            subject,
+            reason: request.reason.clone(),
+            timeout_seconds: request.timeout_seconds,
+            approve_command: "aws stepfunctions send-task-success --task-output '{\"approvedBy\":\"YOUR NAME\"}' --task-token ".into(),
+            reject_command:
+                "aws stepfunctions send-task-failure --error Rejected --cause 'WHY' --task-token "
+                    .into(),
+            request,
+        }),
+    }
+}
+
+/// An SNS subject: printable ASCII only (anything else becomes `?`), cut to
+/// [`MAX_SUBJECT_LEN`] characters.
+pub fn subject(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    if clean.len() <= MAX_SUBJECT_LEN {
+        clean
+    } else {
+        format!("{}...", &clean[..MAX_SUBJECT_LEN - 3])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(plan: Option<ApprovalMode>) -> Policy {
+        Policy {
+            plan,
+            deployment_default: ApprovalMode::Required,
+            disaster_events_skip: false,
+        }
+    }
+
+    #[test]
+    fn a_real_recovery_waits_and_a_drill_does_not_by_default() {
+        let p = policy(None);
+        assert!(run_reason(p, Workflow::RecoveryPlan, false, TriggerKind::Console).is_some());
+        assert!(run_reason(p, Workflow::Failback, false, TriggerKind::Console).is_some());
+        assert!(run_reason(p, Workflow::RecoveryPlan, true, TriggerKind::Console).is_none());
+        assert!(run_reason(p, Workflow::Restore, false, TriggerKind::Console).is_none());
+        let asked = policy(Some(ApprovalMode::Required));
+        assert!(run_reason(asked, Workflow::RecoveryPlan, true, TriggerKind::Schedule).is_some());
+    }
+
+    #[test]
+    fn the_plan_or_the_deployment_may_waive_approval_but_not_for_a_disaster_event() {
+        let waived = policy(Some(ApprovalMode::NotRequired));
+        assert!(run_reason(waived, Workflow::RecoveryPlan, false, TriggerKind::Console).is_none());
+        let reason = run_reason(waived, Workflow::RecoveryPlan, false, TriggerKind::Event)
+            .expect("an event's real recovery waits");
+        assert!(reason.contains("SkipApprovalForDisasterEvents"), "{reason}");
+        let deployment_waives = Policy {
+            plan: None,
+            deployment_default: ApprovalMode::NotRequired,
+            disaster_events_skip: false,
+        };
+        assert!(run_reason(
+            deployment_waives,
+            Workflow::RecoveryPlan,
+            false,
+            TriggerKind::Console
+        )
+        .is_none());
+        assert!(run_reason(
+            deployment_waives,
+            Workflow::RecoveryPlan,
+            false,
+            TriggerKind::Event
+        )
+        .is_some());
+        let dangerous = Policy {
+            disaster_events_skip: true,
+            ..deployment_waives
+        };
+        assert!(run_reason(dangerous, Workflow::RecoveryPlan, false, TriggerKind::Event).is_none());
+        // A drill from an event is not a real recovery: no forced approval.
+        assert!(run_reason(
+            policy(None),
+            Workflow::RecoveryPlan,
+            true,
+            TriggerKind::Event
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn subjects_are_short_printable_ascii() {
+        assert_eq!(
+            subject("Approve drill of Zürich"),
+            "Approve drill of Z?rich"
+        );
+        let long = subject(&"x".repeat(300));
+        assert_eq!(long.len(), MAX_SUBJECT_LEN);
+        assert!(long.ends_with("..."));
+        assert_eq!(subject("a\nb"), "a?b");
+    }
+}

@@ -1,0 +1,201 @@
+//! `sweep-drill-instances`: a run stopped from the console cannot clean up after itself, so a
+//! schedule runs this. It terminates the drill recovery instances of this project's jobs that
+//! are older than the deployment's `DrillInstanceMaxAgeHours` and whose execution no longer
+//! runs, and reports what it terminated and what it left alone, and why.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+use crate::aws::{executions, recovery_instances as drs};
+use crate::cleanup::{self, Refusal, MAX_LISTED};
+use crate::error::TaskError;
+use crate::idempotency::EXECUTION_TAG;
+use crate::{config, contract};
+
+/// Input: what started the sweep, and optionally a maximum age other than the deployment's.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweepInput {
+    pub trigger: SweepTrigger,
+    #[serde(default)]
+    pub max_age_hours: Option<u64>,
+}
+
+/// Who asked for the sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SweepTrigger {
+    Schedule,
+    Console,
+}
+
+/// One instance the sweep terminated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Swept {
+    #[serde(rename = "recoveryInstanceID")]
+    pub recovery_instance_id: String,
+    #[serde(rename = "sourceServerID", skip_serializing_if = "Option::is_none")]
+    pub source_server_id: Option<String>,
+    #[serde(rename = "jobID")]
+    pub job_id: String,
+    pub age_hours: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution: Option<String>,
+}
+
+/// What the sweep did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    pub trigger: SweepTrigger,
+    pub max_age_hours: u64,
+    pub summary: String,
+    pub terminated_count: usize,
+    /// At most [`MAX_LISTED`].
+    pub terminated: Vec<Swept>,
+    #[serde(rename = "terminateJobIDs")]
+    pub terminate_job_ids: Vec<String>,
+    /// Instances left alone, by reason.
+    pub left_alone: BTreeMap<String, usize>,
+}
+
+/// Handles one invocation.
+pub async fn handle(
+    drs_client: &aws_sdk_drs::Client,
+    sfn: &aws_sdk_sfn::Client,
+    max_age_hours: u64,
+    event: LambdaEvent<Value>,
+) -> Result<SweepReport, TaskError> {
+    let input: SweepInput = contract::parse(event.payload)?;
+    let max_age_hours = match input.max_age_hours {
+        None => max_age_hours,
+        Some(h) => config::DRILL_INSTANCE_MAX_AGE_HOURS
+            .check(h)
+            .map_err(|e| TaskError::invalid("maxAgeHours", e))?,
+    };
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+
+    let instances = drs::recovery_instances(drs_client, None).await?;
+    let mut left_alone: BTreeMap<String, usize> = BTreeMap::new();
+    let mut leave = |why: &str| *left_alone.entry(why.to_owned()).or_default() += 1;
+    let job_ids: Vec<String> = instances
+        .iter()
+        .filter(|i| i.is_drill == Some(true))
+        .filter_map(|i| i.job_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let jobs: BTreeMap<_, _> = drs::jobs(drs_client, &job_ids)
+        .await?
+        .into_iter()
+        .map(|(id, j)| (id, j.facts))
+        .collect();
+
+    let mut candidates = Vec::new();
+    for instance in &instances {
+        match cleanup::may_terminate(instance, &jobs, None) {
+            Err(Refusal::NotADrill) => leave("REAL_RECOVERY_INSTANCE"),
+            Err(_) => leave("NOT_LAUNCHED_BY_DR_ORCHESTRATOR"),
+            Ok(()) => {
+                let job = &jobs[instance.job_id.as_deref().unwrap_or_default()];
+                let age_hours = job
+                    .created
+                    .map_or(0, |c| u64::try_from(now - c).unwrap_or(0) / 3600);
+                if age_hours < max_age_hours {
+                    leave("YOUNGER_THAN_MAX_AGE");
+                    continue;
+                }
+                candidates.push(Swept {
+                    recovery_instance_id: instance.recovery_instance_id.clone(),
+                    source_server_id: instance.source_server_id.clone(),
+                    job_id: job.job_id.clone(),
+                    age_hours,
+                    execution: job.tags.get(EXECUTION_TAG).cloned(),
+                });
+            }
+        }
+    }
+
+    // One question per execution: is it still running?
+    let mut running = BTreeMap::new();
+    for execution in candidates.iter().filter_map(|c| c.execution.clone()) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = running.entry(execution) {
+            let is = executions::is_running(sfn, slot.key()).await?;
+            slot.insert(is);
+        }
+    }
+    let mut swept = Vec::new();
+    for c in candidates {
+        if c.execution.as_ref().is_some_and(|e| running[e]) {
+            leave("EXECUTION_STILL_RUNNING");
+        } else {
+            swept.push(c);
+        }
+    }
+
+    // An instance already in a TERMINATE job that has not ended is not asked again.
+    let since = now - i64::try_from(max_age_hours * 3600).unwrap_or(i64::MAX / 2) - 3600;
+    let recent = drs::jobs_since(drs_client, &iso(since)?).await?;
+    let busy: BTreeSet<String> = recent
+        .values()
+        .filter(|j| j.facts.initiated_by == "TERMINATE_RECOVERY_INSTANCES" && !j.completed)
+        .flat_map(|j| j.instances.iter().map(|(id, _, _)| id.clone()))
+        .collect();
+    swept.retain(|s| {
+        let free = !busy.contains(&s.recovery_instance_id);
+        if !free {
+            *left_alone.entry("ALREADY_TERMINATING".into()).or_default() += 1;
+        }
+        free
+    });
+    let ids: Vec<String> = swept
+        .iter()
+        .map(|s| s.recovery_instance_id.clone())
+        .collect();
+    let terminate_job_ids = drs::terminate(drs_client, &ids).await?;
+    let terminated_count = swept.len();
+    swept.truncate(MAX_LISTED);
+    let summary = format!(
+        "terminated {terminated_count} drill recovery instances older than {max_age_hours} h whose run has ended; left alone: {}",
+        if left_alone.is_empty() {
+            "none".to_owned()
+        } else {
+            left_alone
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    info!(
+        terminated = terminated_count,
+        ?left_alone,
+        "drill sweep done"
+    );
+    Ok(SweepReport {
+        trigger: input.trigger,
+        max_age_hours,
+        summary,
+        terminated_count,
+        terminated: swept,
+        terminate_job_ids,
+        left_alone,
+    })
+}
+
+fn iso(epoch_seconds: i64) -> Result<String, TaskError> {
+    aws_smithy_types::DateTime::from_secs(epoch_seconds)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map_err(|e| TaskError::Unexpected {
+            message: format!("formatting a time: {e}"),
+        })
+}

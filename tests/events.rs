@@ -10,6 +10,7 @@ use dr_orchestrator::contract::{
     self, StartFailbackInput, StartRecoveryInput, StartRestoreInput, WaveCheckInput,
 };
 use dr_orchestrator::error::TaskError;
+use dr_orchestrator::handlers::{clean_up_drill, sweep_drill_instances};
 use dr_orchestrator::plan::{self, Defaults, RecoveryPlan, RestorePlan};
 use dr_orchestrator::validate;
 use serde_json::Value;
@@ -45,6 +46,12 @@ const INVALID: &[(&str, &str)] = &[
     ("check-status/invalid-unknown-field.json", "jobs[0]"),
     ("prepare-plan/invalid-unknown-workflow.json", "workflow"),
     ("prepare-plan/invalid-trigger-without-kind.json", "trigger"),
+    (
+        "clean-up-drill/invalid-real-recovery.json",
+        "cleanup.action",
+    ),
+    ("clean-up-drill/invalid-no-operation.json", "operation"),
+    ("sweep-drill-instances/invalid-max-age.json", "maxAgeHours"),
 ];
 
 /// The field each invalid workflow input must be rejected for.
@@ -161,6 +168,8 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
             };
             check_plan(name, request.input)
         }
+        "clean-up-drill" => clean_up_drill::parse_request(payload).map(drop),
+        "sweep-drill-instances" => sweep_drill_instances::parse_input(payload, 24).map(drop),
         other => panic!("events/{other}: no handler of that name"),
     }
 }
@@ -175,6 +184,8 @@ fn every_handler_sample_parses_or_is_rejected_as_listed() {
         "start-restore",
         "check-status",
         "prepare-plan",
+        "clean-up-drill",
+        "sweep-drill-instances",
     ] {
         for entry in fs::read_dir(root.join(handler)).unwrap() {
             let path = entry.unwrap().path();

@@ -56,15 +56,38 @@ struct Check {
     give_up_after_seconds: u64,
 }
 
-/// Handles one invocation.
-pub async fn handle(
-    client: &aws_sdk_drs::Client,
-    event: LambdaEvent<Value>,
-) -> Result<CleanupReport, TaskError> {
-    let payload = event.payload;
+/// A request, parsed and checked: nothing invalid reaches AWS.
+pub enum Request {
+    Start(Scope),
+    Check(CheckRequest),
+}
+
+/// What CHECK judges.
+pub struct CheckRequest {
+    report: CleanupReport,
+    give_up_after_seconds: u64,
+    started: SystemTime,
+}
+
+/// Parses and checks a payload, naming the field and the constraint it breaks.
+pub fn parse_request(payload: Value) -> Result<Request, TaskError> {
     match payload.get("operation").and_then(Value::as_str) {
-        Some("START") => start(client, contract::parse(payload)?).await,
-        Some("CHECK") => check(client, contract::parse(payload)?).await,
+        Some("START") => Ok(Request::Start(scope(contract::parse(payload)?)?)),
+        Some("CHECK") => {
+            let input: Check = contract::parse(payload)?;
+            plan::GIVE_UP_AFTER_SECONDS
+                .check(input.give_up_after_seconds)
+                .map_err(|e| TaskError::invalid("giveUpAfterSeconds", e))?;
+            for (i, id) in input.report.terminate_job_ids.iter().enumerate() {
+                validate::job_id(&format!("report.terminateJobIDs[{i}]"), id)?;
+            }
+            let started = parse_time("report.startedAt", &input.report.started_at)?;
+            Ok(Request::Check(CheckRequest {
+                report: input.report,
+                give_up_after_seconds: input.give_up_after_seconds,
+                started,
+            }))
+        }
         _ => Err(TaskError::invalid(
             "operation",
             "is required: START (terminate) or CHECK (judge the termination)",
@@ -72,8 +95,19 @@ pub async fn handle(
     }
 }
 
+/// Handles one invocation.
+pub async fn handle(
+    client: &aws_sdk_drs::Client,
+    event: LambdaEvent<Value>,
+) -> Result<CleanupReport, TaskError> {
+    match parse_request(event.payload)? {
+        Request::Start(scope) => start(client, scope).await,
+        Request::Check(check_request) => check(client, check_request).await,
+    }
+}
+
 /// What START is asked to clean up, checked before any AWS call.
-enum Scope {
+pub enum Scope {
     Run { key_base: String, since: SystemTime },
     ByHand(Vec<String>),
 }
@@ -117,8 +151,7 @@ fn scope(input: Start) -> Result<Scope, TaskError> {
     }
 }
 
-async fn start(client: &aws_sdk_drs::Client, input: Start) -> Result<CleanupReport, TaskError> {
-    let scope = scope(input)?;
+async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupReport, TaskError> {
     let now = SystemTime::now();
     let (run, since, wanted, mut refused) = match &scope {
         Scope::Run { key_base, since } => {
@@ -245,16 +278,12 @@ fn pending(allowed: &[&InstanceFacts]) -> Vec<cleanup::Terminating> {
         .collect()
 }
 
-async fn check(client: &aws_sdk_drs::Client, input: Check) -> Result<CleanupReport, TaskError> {
-    plan::GIVE_UP_AFTER_SECONDS
-        .check(input.give_up_after_seconds)
-        .map_err(|e| TaskError::invalid("giveUpAfterSeconds", e))?;
-    for (i, id) in input.report.terminate_job_ids.iter().enumerate() {
-        validate::job_id(&format!("report.terminateJobIDs[{i}]"), id)?;
-    }
-    let started = parse_time("report.startedAt", &input.report.started_at)?;
+async fn check(
+    client: &aws_sdk_drs::Client,
+    input: CheckRequest,
+) -> Result<CleanupReport, TaskError> {
     let elapsed = SystemTime::now()
-        .duration_since(started)
+        .duration_since(input.started)
         .unwrap_or_default()
         .as_secs();
     let jobs = drs::jobs(client, &input.report.terminate_job_ids).await?;

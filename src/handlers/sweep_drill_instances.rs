@@ -65,6 +65,21 @@ pub struct SweepReport {
     pub left_alone: BTreeMap<String, usize>,
 }
 
+/// Parses and checks a payload: the input, and the age limit this sweep applies.
+pub fn parse_input(
+    payload: Value,
+    deployment_max_age: u64,
+) -> Result<(SweepInput, u64), TaskError> {
+    let input: SweepInput = contract::parse(payload)?;
+    let max_age = match input.max_age_hours {
+        None => deployment_max_age,
+        Some(h) => config::DRILL_INSTANCE_MAX_AGE_HOURS
+            .check(h)
+            .map_err(|e| TaskError::invalid("maxAgeHours", e))?,
+    };
+    Ok((input, max_age))
+}
+
 /// Handles one invocation.
 pub async fn handle(
     drs_client: &aws_sdk_drs::Client,
@@ -72,13 +87,7 @@ pub async fn handle(
     max_age_hours: u64,
     event: LambdaEvent<Value>,
 ) -> Result<SweepReport, TaskError> {
-    let input: SweepInput = contract::parse(event.payload)?;
-    let max_age_hours = match input.max_age_hours {
-        None => max_age_hours,
-        Some(h) => config::DRILL_INSTANCE_MAX_AGE_HOURS
-            .check(h)
-            .map_err(|e| TaskError::invalid("maxAgeHours", e))?,
-    };
+    let (input, max_age_hours) = parse_input(event.payload, max_age_hours)?;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

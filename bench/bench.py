@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from rehearsal.local_aws import LocalAws  # noqa: E402
 from rehearsal.processes import Handlers, Sim  # noqa: E402
 from rehearsal.workflow import Engine, cost  # noqa: E402
 from runtime_api import RuntimeApi, cold_start, function_env, warm_latencies  # noqa: E402
@@ -125,14 +126,14 @@ def plan(total, waves):
                       for w in range(waves)]}
 
 
-def workflow_costs(sim, handlers, sizes_waves, poll):
+def workflow_costs(sim, handlers, aws, sizes_waves, poll):
     rows = []
     for total, waves in sizes_waves:
         sim.reset()
         p = tagged_plan(waves) if total == 1000 else plan(total, waves)
         # The history budget prepare-plan enforces: polls of 1 s need a shorter give-up time.
         p["options"] = {"pollIntervalSeconds": poll, "giveUpAfterSeconds": 7200 if poll >= 30 else 600}
-        with Engine(handlers) as engine:
+        with Engine(handlers, aws) as engine:
             arn = engine.start("recovery-plan", p, f"bench-{total}")
             result = engine.wait(arn, timeout=3600)
             events = engine.history(arn)
@@ -197,12 +198,14 @@ def main(argv=None):
                              "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
         results["handlerCost"] = warm
 
-        handlers = Handlers(sim.url)
-        try:
-            results["workflow"] = workflow_costs(sim, handlers, plans, poll)
-            results["workflow_poll_seconds"] = poll
-        finally:
-            handlers.stop()
+        # The local AWS (moto in server mode) first: the handlers are told where it is.
+        with LocalAws() as aws:
+            handlers = Handlers(sim.url, aws.url)
+            try:
+                results["workflow"] = workflow_costs(sim, handlers, aws, plans, poll)
+                results["workflow_poll_seconds"] = poll
+            finally:
+                handlers.stop()
     finally:
         api.stop()
         sim.stop()

@@ -2,14 +2,24 @@
 
 With no PLAN, runs the sample drill events/statemachine/recovery-drill.json on the
 recovery-plan workflow; --workflow names another. Exits non-zero when the run fails.
+
+Approvals (a real recovery, a wave marked pauseBefore, a failback): --approval auto prints the
+request and approves it, --approval manual prints it with the commands that answer it and waits,
+--reject rejects it. From another terminal:
+
+    python3 -m rehearsal approve --endpoint URL --token TOKEN [--by NAME]
+    python3 -m rehearsal reject --endpoint URL --token TOKEN [--why TEXT]
 """
 
 import argparse
 import functools
+import getpass
 import json
 import sys
 import time
 
+from .approval import approve, check_loopback, reject
+from .local_aws import LocalAws, client
 from .processes import ROOT, Handlers, Sim
 from .report import Progress, print_summary
 from .workflow import WORKFLOWS, Engine, cost, last_statuses
@@ -20,7 +30,12 @@ DEFAULT_PLAN = ROOT / "events" / "statemachine" / "recovery-drill.json"
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m rehearsal", description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("approve", "reject"):
+        return answer(argv)
+    ap = argparse.ArgumentParser(prog="python3 -m rehearsal", description=__doc__.split("\n\n")[0],
+                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("plan", nargs="?", default=str(DEFAULT_PLAN), help="workflow input (JSON file)")
     ap.add_argument("--workflow", choices=WORKFLOWS, default="recovery-plan",
                     help="the state machine that runs PLAN (default recovery-plan)")
@@ -33,7 +48,14 @@ def main(argv=None):
     ap.add_argument("--faults", help="faults for the local endpoint, as JSON (see README)")
     ap.add_argument("--then-failback", action="store_true",
                     help="after a successful real recovery, fail back its instances")
+    ap.add_argument("--approval", choices=("auto", "manual"), default="auto",
+                    help="auto: print each approval request and approve it (default); manual: print it with "
+                         "the commands that approve or reject it from another terminal, and wait")
+    ap.add_argument("--reject", action="store_true", help="reject every approval request")
     args = ap.parse_args(argv)
+    if args.reject and args.approval == "manual":
+        ap.error("--reject and --approval manual: choose one")
+    mode = "reject" if args.reject else args.approval
 
     plan = json.loads(open(args.plan).read())
     options = plan.setdefault("options", {})
@@ -48,23 +70,22 @@ def main(argv=None):
         print(f"  local DRS/Backup endpoint: {sim.url}")
         if args.faults:
             sim.faults(**json.loads(args.faults))
-        print("  starting the handlers under cargo lambda watch (builds them the first time)...")
-        handlers = Handlers(sim.url)
-        print(f"  handlers ready: {handlers.url}")
-        with Engine(handlers) as engine:
-            status = run(engine, sim, workflow, plan, "rehearsal")
-        if status["status"] == "SUCCEEDED" and args.then_failback:
-            if plan.get("isDrill"):
-                print("\n--then-failback: skipped, a drill's instances are not failed back")
-            else:
-                output = json.loads(status["output"])
-                output["options"] = {"pollIntervalSeconds": args.poll_seconds,
-                                     "giveUpAfterSeconds": args.give_up_seconds}
-                # A fresh interpreter: moto cannot start a second execution in the same mock
-                # once one has run (it deep-copies objects holding locks); dr-sim keeps the
-                # recovered instances.
-                with Engine(handlers) as engine:
-                    status = run(engine, sim, "failback", output, "rehearsal-failback")
+        with LocalAws() as aws:
+            print(f"  local AWS (moto: Step Functions, SNS, SQS, Lambda, ...): {aws.url}")
+            print("  starting the handlers under cargo lambda watch (builds them the first time)...")
+            handlers = Handlers(sim.url, aws.url)
+            print(f"  handlers ready: {handlers.url}")
+            with Engine(handlers, aws, approval=mode, out=print) as engine:
+                status = run(engine, sim, workflow, plan, "rehearsal")
+                if status["status"] == "SUCCEEDED" and args.then_failback:
+                    if plan.get("isDrill"):
+                        print("\n--then-failback: skipped, a drill's instances are not failed back")
+                    else:
+                        output = json.loads(status["output"])
+                        output["options"] = {"pollIntervalSeconds": args.poll_seconds,
+                                             "giveUpAfterSeconds": args.give_up_seconds}
+                        # The same interpreter; dr-sim keeps the recovered instances.
+                        status = run(engine, sim, "failback", output, "rehearsal-failback")
         return 0 if status["status"] == "SUCCEEDED" else 1
     finally:
         if handlers:
@@ -73,19 +94,56 @@ def main(argv=None):
 
 
 def run(engine, sim, workflow, plan, name):
+    """One execution; the engine prints and answers its approval requests while it waits."""
     progress = Progress(sim)
+    invoked_before = sum(engine.stats.invocations.values())
     started = time.time()
     arn = engine.start(workflow, plan, name)
     print(f"\n{workflow}: execution {arn}")
-    result = engine.wait(arn, on_tick=progress.tick)
+    # A person may take a while to answer; the run's own approval timeout ends it.
+    manual = engine.approver.mode == "manual"
+    result = engine.wait(arn, on_tick=progress.tick, timeout=7 * 24 * 3600 if manual else 900)
     progress.tick()
     events = engine.history(arn)
     print_summary(result, last_statuses(events))
     c = cost(events)
     print(f"\n  {time.time() - started:.1f}s, {c['stateTransitions']} state transitions, "
           f"{c['historyEvents']} history events, largest state payload {c['largestPayloadBytes']} bytes, "
-          f"Lambda invocations {sum(engine.stats.invocations.values())}")
+          f"Lambda invocations {sum(engine.stats.invocations.values()) - invoked_before}")
     return result
+
+
+def answer(argv):
+    """python3 -m rehearsal approve|reject: SendTaskSuccess / SendTaskFailure on the local
+    endpoint a running rehearsal printed."""
+    verb = argv[0]
+    ap = argparse.ArgumentParser(prog=f"python3 -m rehearsal {verb}",
+                                 description=f"{verb.capitalize()} a rehearsal's approval request "
+                                             f"({'SendTaskSuccess' if verb == 'approve' else 'SendTaskFailure, error Rejected'}).")
+    ap.add_argument("--endpoint", required=True, help="the local AWS endpoint the rehearsal printed (http://127.0.0.1:PORT)")
+    ap.add_argument("--token", required=True, help="the task token of the approval request")
+    if verb == "approve":
+        ap.add_argument("--by", default=None, help="who approves (default: your user name)")
+    else:
+        ap.add_argument("--why", default="rejected from the command line", help="why (the cause)")
+    args = ap.parse_args(argv[1:])
+    try:
+        check_loopback(args.endpoint)
+    except ValueError as err:
+        ap.error(str(err))
+    sfn = client("stepfunctions", args.endpoint)
+    try:
+        if verb == "approve":
+            by = args.by or getpass.getuser()
+            approve(sfn, args.token, by)
+            print(f"approved (approvedBy {by!r})")
+        else:
+            reject(sfn, args.token, args.why)
+            print("rejected")
+    except Exception as err:  # noqa: BLE001 - a person reads this
+        print(f"could not {verb}: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,43 +5,39 @@ stack created* run with their Lambda functions routed to the real handlers.
 What the stack's resources are, their names, ARNs, roles, the workflows' substitutions and the
 rules' targets all come from CloudFormation as moto deploys the template; nothing is wired here
 by hand. The template is changed only where moto cannot do what CloudFormation does (`for_moto`:
-the state machines' DefinitionSubstitutions), and moto 5.2.1 itself is adjusted in three places,
-each explained where it is done (`DeployedStack._start_server`): its CloudFormation creates state
-machines in the backend that executes them, its Lambda invoke goes to the real handler, and a
-state machine may run more than once.
+the state machines' DefinitionSubstitutions); moto itself runs as rehearsal.local_aws.LocalAws,
+which explains its adjustments of moto 5.2.1 (the interpreter's boto clients, Lambda invoke
+forwarded to the real handler, CloudFormation creating state machines in the interpreter's
+backend, a state machine running more than once, $$.State.EnteredTime as AWS writes it). Approval requests the deployed workflows
+publish to the stack's NotificationsTopic are approved automatically unless `approval` says
+otherwise ("reject", "never").
 
     sim = Sim(time_scale=0.05)                      # rehearsal.processes
-    handlers = Handlers(sim.url)
-    with DeployedStack(handlers) as stack:
-        arn = stack.start(plan, "drill")            # on the stack's RecoveryPlanStateMachine
-        result = stack.wait(arn)
-    handlers.stop(); sim.stop()
+    with LocalAws() as aws:                         # rehearsal.local_aws: before the handlers
+        handlers = Handlers(sim.url, aws.url)
+        with DeployedStack(handlers, aws=aws) as stack:
+            arn = stack.start(plan, "drill")        # on the stack's RecoveryPlanStateMachine
+            result = stack.wait(arn)
+        handlers.stop()
+    sim.stop()
 """
 
 import copy
 import io
 import json
-import logging
 import os
 import re
 import subprocess
 import time
-import urllib.request
-import warnings
 import zipfile
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
 from moto.awslambda.exceptions import UnknownFunctionException
-from moto.awslambda.models import LambdaBackend
-from moto.server import ThreadedMotoServer
-from moto.stepfunctions import models as sfn_models
-from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from .approval import Approver
+from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
 from .processes import ROOT
-from .workflow import ACCOUNT, REGION, Stats, forwarder
+from .workflow import Stats, forwarder
 
 SAM_PYTHON = Path(os.environ.get("DR_SAM_PYTHON", ROOT / ".tools" / "sam" / "bin" / "python"))
 STACK_NAME = "dr-orchestrator"
@@ -53,7 +49,6 @@ FUNCTIONS = {
     "StartRestoreFunction": "start-restore",
     "CheckStatusFunction": "check-status",
 }
-CREDENTIALS = {"aws_access_key_id": "AKIDLOCALREHEARSAL", "aws_secret_access_key": "local"}
 
 
 def transformed_template():
@@ -141,112 +136,65 @@ def for_moto(template):
     return template, notes
 
 
-def _client(service, url):
-    return boto3.client(service, endpoint_url=url, region_name=REGION,
-                        config=Config(retries={"max_attempts": 2}), **CREDENTIALS)
-
-
 class DeployedStack:
-    """moto in server mode with the stack created from the transformed template, and its Lambda
-    functions served by `handlers` (a rehearsal.processes.Handlers or anything with its invoke)."""
+    """The stack created from the transformed template on a LocalAws (moto in server mode), its
+    Lambda functions served by `handlers` (a rehearsal.processes.Handlers or anything with its
+    invoke). `aws`: the LocalAws; default the one running in this process, else one of its own.
+    `approval`: what `wait` answers the approval requests on the stack's NotificationsTopic:
+    "auto" (approve), "reject" or "never"."""
 
-    def __init__(self, handlers, template=None, stack_name=STACK_NAME, parameters=None, timeout=120):
+    def __init__(self, handlers, template=None, stack_name=STACK_NAME, parameters=None, timeout=120, aws=None,
+                 approval="auto"):
         self.handlers = handlers
         self.template = template if template is not None else transformed_template()
         self.stack_name = stack_name
         self.parameters = parameters or {}
         self.timeout = timeout
+        self.approval = approval
         self.stats = Stats()
         self.notes = []
         self.skipped = {}  # resource types moto skipped -> logical IDs
-        self._server = None
-        self._saved = {}
+        self._aws = aws
+        self._own = None
+        self.aws = None
+        self.inbox = None
+        self._approver = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self):
+        aws = self._aws or LocalAws.current
+        if aws is None:
+            self._own = aws = LocalAws().__enter__()
+        self.aws = aws
+        self.url = aws.url
+        self._previous_route = aws.route
         try:
-            self._start_server()
+            theirs = getattr(self.handlers, "aws_url", None)
+            if theirs and theirs != aws.url:
+                raise ValueError(f"the handlers call the local AWS at {theirs}, the stack is on {aws.url}")
+            aws.route = forwarder(self.handlers, self.stats, self._handler_of)
             self._deploy()
+            if "NotificationsTopic" in self.resources:
+                # A topic's physical ID is its ARN.
+                self.inbox = Inbox(aws, self.physical_id("NotificationsTopic"))
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc):
-        if "execution_deepcopy" in self._saved:
-            previous = self._saved.pop("execution_deepcopy")
-            if previous is None:
-                del ParserExecution.__deepcopy__
-            else:
-                ParserExecution.__deepcopy__ = previous
-        if "sfn_backends" in self._saved:
-            sfn_models.stepfunctions_backends = self._saved.pop("sfn_backends")
-        if "invoke" in self._saved:
-            LambdaBackend.invoke = self._saved.pop("invoke")
-        if self._server:
-            if "config" in self._saved:
-                self._call("POST", "/moto-api/config", self._saved.pop("config"))
-            self._server.stop()
-            self._server = None
-        if "MOTO_PORT" in self._saved:
-            previous = self._saved.pop("MOTO_PORT")
-            if previous is None:
-                os.environ.pop("MOTO_PORT", None)
-            else:
-                os.environ["MOTO_PORT"] = previous
-
-    def _start_server(self):
-        # moto logs every interpreter error with the whole parsed definition; the run's own error
-        # and cause are what a person needs.
-        logging.getLogger("moto").setLevel(logging.CRITICAL)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        # moto warns (in its server thread) for every resource type it skips; `skipped` lists them.
-        warnings.filterwarnings("ignore", message=r"Tried to parse .* not supported by moto")
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        # moto's Step Functions interpreter calls Lambda with boto3 at localhost:$MOTO_PORT when
-        # it runs in server mode (moto.stepfunctions.parser.asl.utils.boto_client).
-        self._saved["MOTO_PORT"] = os.environ.get("MOTO_PORT")
-        os.environ["MOTO_PORT"] = str(port)
-        # Step Functions executes the definitions; Lambda keeps moto's standard backend, the one
-        # CloudFormation creates the functions in (moto.awslambda.models.lambda_backends; the
-        # "use_docker: false" backend is a separate, empty one). Its invoke, the only part that
-        # would use Docker, is replaced below, so Docker is never involved.
-        # (moto's configuration is per process: what it was is put back on exit.)
-        previous = self._call("GET", "/moto-api/config")
-        self._saved["config"] = {k: previous[k] for k in ("stepfunctions", "lambda") if k in previous}
-        self._call("POST", "/moto-api/config", {"stepfunctions": {"execute_state_machine": True},
-                                                "lambda": {"use_docker": True}})
-        self._saved["invoke"] = LambdaBackend.invoke
-        LambdaBackend.invoke = forwarder(self.handlers, self.stats, self._handler_of)
-        # With execute_state_machine, moto's Step Functions API serves a separate backend (the
-        # interpreter's, moto.stepfunctions.parser.models), but its CloudFormation still creates
-        # state machines in the plain one, where the API never finds them. Its CloudFormation
-        # handler looks the backend up by this module name at call time: point it at the
-        # interpreter's backend, so that the stack creates its state machines where they run
-        # (and its definitions pass the interpreter's parser, as CreateStateMachine requires).
-        self._saved["sfn_backends"] = sfn_models.stepfunctions_backends
-        sfn_models.stepfunctions_backends = stepfunctions_parser_backends
-        # moto 5.2.1's StartExecution deep-copies the state machine together with its past
-        # executions, and a past execution holds its interpreter's locks: the second execution of
-        # any state machine fails with "cannot pickle '_thread.RLock' object" (the e2e harness
-        # never meets it: it creates a state machine per run). The deployed state machine runs
-        # many times, so a past execution is shared by the copy instead of copied.
-        self._saved["execution_deepcopy"] = ParserExecution.__dict__.get("__deepcopy__")
-        ParserExecution.__deepcopy__ = lambda execution, memo: execution
-
-    def _call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
+        if self.inbox:
+            self.inbox.close()
+            self.inbox = None
+        if self.aws:
+            self.aws.route = self._previous_route
+        if self._own:
+            self._own.__exit__(*exc)
+            self._own = None
 
     def client(self, service):
-        return _client(service, self.url)
+        return self.aws.client(service)
 
     # -- deploying ---------------------------------------------------------------------------
 
@@ -335,14 +283,18 @@ class DeployedStack:
     # -- running -----------------------------------------------------------------------------
 
     def start(self, plan, name, state_machine="RecoveryPlanStateMachine"):
-        """Starts an execution of a state machine the stack created."""
+        """Starts an execution of a state machine the stack created (called `name`, or `name-2`,
+        ... when that name was used already)."""
+        arn = self.state_machine_arn(state_machine)
         return self.client("stepfunctions").start_execution(
-            stateMachineArn=self.state_machine_arn(state_machine), name=name, input=json.dumps(plan))["executionArn"]
+            stateMachineArn=arn, name=self.aws.execution_name(arn, name), input=json.dumps(plan))["executionArn"]
 
     def wait(self, execution_arn, timeout=300, on_tick=None):
+        """Waits for the run to end, answering its approval requests by `approval`."""
         sfn = self.client("stepfunctions")
         deadline = time.time() + timeout
         while time.time() < deadline:
+            self.approver.tick()
             d = sfn.describe_execution(executionArn=execution_arn)
             if d["status"] != "RUNNING":
                 return d
@@ -350,6 +302,19 @@ class DeployedStack:
                 on_tick()
             time.sleep(0.5)
         raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+
+    @property
+    def approver(self):
+        """Answers each approval request once, as `approval` says when it arrives."""
+        if self._approver is None:
+            self._approver = Approver(self.client("stepfunctions"), self.notifications, self.approval,
+                                      approved_by="deploy rehearsal")
+        self._approver.mode = self.approval
+        return self._approver
+
+    def notifications(self):
+        """What the stack's NotificationsTopic published so far, in order (see Engine.notifications)."""
+        return self.inbox.read() if self.inbox else []
 
     def history(self, execution_arn):
         sfn = self.client("stepfunctions")

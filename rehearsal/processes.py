@@ -12,7 +12,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status"]
+# The handler binaries (src/bin); each answers an empty payload with InvalidInput and no AWS call,
+# which the readiness check relies on.
+HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
+            "clean-up-drill", "sweep-drill-instances"]
 
 
 def free_port():
@@ -66,31 +69,55 @@ class Sim:
         self.log.close()
 
 
-class Handlers:
-    """The five handlers under `cargo lambda watch`, pointed at the local endpoint."""
+# The AWS SDKs' service-specific endpoint variables (AWS_ENDPOINT_URL_<serviceId>; SDKs and
+# Tools reference, "Identifiers for service-specific endpoints"): the services dr-sim serves, and
+# those the local AWS (moto, rehearsal.local_aws) serves. Step Functions' serviceId is SFN.
+SIM_SERVICES = ("DRS", "BACKUP")
+LOCAL_AWS_SERVICES = ("SFN", "SNS", "SQS", "DYNAMODB", "S3")
 
-    def __init__(self, endpoint_url):
+
+def handler_environment(endpoint_url, aws_url=None):
+    """The variables every handler runs with: local credentials, the Region, and the endpoints:
+    AWS_ENDPOINT_URL (any other service) and DRS, Backup at dr-sim; SFN, SNS, SQS, DynamoDB, S3
+    at the local AWS when there is one."""
+    env = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "AKIDLOCALREHEARSAL",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for service in SIM_SERVICES:
+        env[f"AWS_ENDPOINT_URL_{service}"] = endpoint_url
+    if aws_url:
+        for service in LOCAL_AWS_SERVICES:
+            env[f"AWS_ENDPOINT_URL_{service}"] = aws_url
+    return env
+
+
+class Handlers:
+    """The handlers under `cargo lambda watch`, pointed at the local endpoint (`endpoint_url`,
+    dr-sim) and, when given, the local AWS (`aws_url`, a rehearsal.local_aws.LocalAws: start it
+    first)."""
+
+    def __init__(self, endpoint_url, aws_url=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.update({
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_REGION": "eu-west-1",
-            "AWS_ACCESS_KEY_ID": "AKIDLOCALREHEARSAL",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "RUST_LOG": env.get("RUST_LOG", "info"),
-        })
+        self.endpoint_url = endpoint_url
+        self.aws_url = aws_url
+        function_env = handler_environment(endpoint_url, aws_url)
+        # The process environment (cargo lambda watch itself) and the functions' (--env-var) say
+        # the same; an endpoint variable inherited from the shell must not send a call elsewhere.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("AWS_ENDPOINT_URL") and k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+        env.update(function_env)
+        env["RUST_LOG"] = os.environ.get("RUST_LOG", "info")
+        env_args = [arg for k, v in function_env.items() for arg in ("--env-var", f"{k}={v}")]
         self.log = open(log_dir() / "cargo-lambda-watch.log", "w")
         self.proc = subprocess.Popen(
             ["cargo", "lambda", "watch", "--ignore-changes", "--quiet",
              "--invoke-address", "127.0.0.1", "--invoke-port", str(self.port),
-             "--concurrency", "10",
-             "--env-var", f"AWS_ENDPOINT_URL={endpoint_url}",
-             "--env-var", "AWS_REGION=eu-west-1",
-             "--env-var", "AWS_ACCESS_KEY_ID=AKIDLOCALREHEARSAL",
-             "--env-var", "AWS_SECRET_ACCESS_KEY=local",
-             "--env-var", "AWS_EC2_METADATA_DISABLED=true"],
+             "--concurrency", "10", *env_args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()

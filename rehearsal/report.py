@@ -19,7 +19,13 @@ class Progress:
     def tick(self):
         state = self.sim.state()
         waves = {}
+        cleanup = {"jobs": 0, "instances": 0, "terminated": 0}
         for job in state["jobs"]:
+            if job.get("initiatedBy") == "TERMINATE_RECOVERY_INSTANCES":
+                cleanup["jobs"] += 1
+                cleanup["instances"] += len(job["servers"])
+                cleanup["terminated"] += sum(s["launchStatus"] == "TERMINATED" for s in job["servers"])
+                continue
             key = job["tags"].get(IDEMPOTENCY_TAG, "")
             match = re.search(r"#w(\d+)#", key)
             label = f"wave {match.group(1)}" if match else ("failback" if "#failback" in key else "other")
@@ -32,6 +38,9 @@ class Progress:
         parts = [f"{label}: {w['jobs']} job(s), {w['launched']}/{w['servers']} servers launched"
                  + (f", {w['failed']} failed" if w["failed"] else "")
                  for label, w in sorted(waves.items())]
+        if cleanup["jobs"]:
+            parts.append(f"drill cleanup: {cleanup['jobs']} job(s), {cleanup['terminated']}/{cleanup['instances']} "
+                         "instances terminated")
         restores = state["restoreJobs"]
         if restores:
             done = sum(r["status"] == "COMPLETED" for r in restores)
@@ -55,14 +64,37 @@ def print_summary(result, statuses, out=print):
         out(f"  started {output.get('startedAt')}  ended {output.get('endedAt')}")
         print_preflight(output.get("preflight"), out)
         for wave in output.get("waves", []):
-            out(f"  {wave['name']}: {wave['state']}, {wave['startedAt']} -> {wave['endedAt']}")
+            out(f"  {wave['name']}: {wave['state']}, {wave['startedAt']} -> {wave['endedAt']}{approved(wave)}")
             print_jobs(wave["jobs"], out)
+        print_cleanup(output.get("cleanup"), out)
         return
     out(f"Run {result['status']}: {result.get('error')}")
     out(f"  cause: {result.get('cause')}")
     if statuses:
         out("  last known state of every job:")
         print_jobs(list(statuses.values()), out)
+
+
+def approved(wave):
+    """", approved by NAME at TIME" for a wave that waited for a person."""
+    approval = wave.get("approval")
+    if not isinstance(approval, dict) or not approval.get("required"):
+        return ""
+    answer = approval.get("answer") or {}
+    by = answer.get("approvedBy") if isinstance(answer, dict) else None
+    return f", approved by {by or '?'}" + (f" at {approval['answeredAt']}" if approval.get("answeredAt") else "")
+
+
+def print_cleanup(cleanup, out):
+    """What became of a drill's instances."""
+    if not isinstance(cleanup, dict) or cleanup.get("state") in (None, "NOT_NEEDED"):
+        return
+    line = f"  drill cleanup: {cleanup['state']}"
+    if "instances" in cleanup:
+        line += f", {cleanup.get('terminated', 0)} of {cleanup['instances']} drill instances terminated"
+    out(line)
+    if cleanup.get("summary"):
+        out(f"    {cleanup['summary']}")
 
 
 def print_preflight(preflight, out):

@@ -1,44 +1,52 @@
-"""Runs a definition from statemachine/ on moto's Step Functions interpreter, with its Lambda
-tasks routed to the real handlers, and reads back what happened."""
+"""Runs a definition from statemachine/ on moto's Step Functions interpreter (moto in server
+mode on 127.0.0.1, rehearsal.local_aws), with its Lambda tasks routed to the real handlers, and
+reads back what happened and what it published."""
 
 import io
 import json
-import logging
 import time
 import zipfile
 
-import boto3
-from moto import mock_aws
-from moto.awslambda_simple.models import LambdaSimpleBackend
-
+from .approval import AUTO_APPROVER, MODES, Approver
+from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
 from .processes import HANDLERS, ROOT
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"
 SUBSTITUTION_KEYS = {
     "prepare-plan": "PreparePlanFunctionArn",
     "start-recovery": "StartRecoveryFunctionArn",
     "start-failback": "StartFailbackFunctionArn",
     "start-restore": "StartRestoreFunctionArn",
     "check-status": "CheckStatusFunctionArn",
+    "clean-up-drill": "CleanUpDrillFunctionArn",
 }
 WORKFLOWS = ("recovery-plan", "failback", "restore")
+TOPIC_NAME = "dr-orchestrator-notifications"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
 
 
 def function_arn(name):
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
-def load_definition(name):
-    """Reads statemachine/<name>.asl.json and fills every ${...} placeholder (function ARNs:
-    the deployment's option defaults reach the run through prepare-plan's environment, and the
-    rehearsal shortens waits through the run's input, never by editing the definition)."""
-    text = (ROOT / "statemachine" / f"{name}.asl.json").read_text()
+def substitutions():
+    """Every ${...} a definition may use, as the Engine fills it: the functions' ARNs and the
+    notifications topic's."""
     values = {key: function_arn(fn) for fn, key in SUBSTITUTION_KEYS.items()}
-    for key, value in values.items():
+    values["NotificationsTopicArn"] = TOPIC_ARN
+    return values
+
+
+def load_definition(name):
+    """Reads statemachine/<name>.asl.json and fills its ${...} placeholders (function ARNs and
+    the notifications topic: the deployment's option defaults reach the run through
+    prepare-plan's environment, and the rehearsal shortens waits through the run's input, never
+    by editing the definition). A placeholder it does not know is an error."""
+    text = (ROOT / "statemachine" / f"{name}.asl.json").read_text()
+    for key, value in substitutions().items():
         text = text.replace("${" + key + "}", value)
     if "${" in text:
-        raise ValueError(f"{name}: unfilled placeholder in the definition")
+        left = sorted(set(part.split("}", 1)[0] for part in text.split("${")[1:]))
+        raise ValueError(f"{name}: unfilled placeholder(s) in the definition: {left}")
     return text
 
 
@@ -50,10 +58,11 @@ class Stats:
 
 
 def forwarder(handlers, stats, resolve=None):
-    """A replacement for moto's Lambda backend `invoke`: without Docker, moto's Lambda only
-    echoes, so the invocation goes to the real handler instead. `resolve(backend, function_name)`
-    names the handler of a function (default: the function's name, the last part of an ARN) and
-    may raise moto's own Lambda errors; `stats` counts invocations by handler."""
+    """A LocalAws route (moto's Lambda backend `invoke`): without Docker, moto's Lambda cannot
+    run a function, so the invocation goes to the real handler instead.
+    `resolve(backend, function_name)` names the handler of a function (default: the function's
+    name, the last part of an ARN) and may raise moto's own Lambda errors; `stats` counts
+    invocations by handler."""
 
     def forward(backend, function_name, qualifier, body, headers, response_headers):
         name = resolve(backend, function_name) if resolve else function_name.rsplit(":", 1)[-1]
@@ -68,57 +77,124 @@ def forwarder(handlers, stats, resolve=None):
 
 
 class Engine:
-    """moto's Step Functions with Lambda tasks forwarded to `handlers`."""
+    """Step Functions on a LocalAws, with Lambda tasks forwarded to `handlers`.
 
-    def __init__(self, handlers):
+    `aws`: the LocalAws to run on; default the one running in this process (LocalAws.current),
+    else one of its own for the Engine's lifetime. The first Engine on a LocalAws creates what
+    the definitions refer to: a function per handler (named as the handler), the notifications
+    topic `dr-orchestrator-notifications`, and one state machine per workflow
+    (`dr-orchestrator-<workflow>`, its definition updated when the file changed); each Engine
+    subscribes its own queue to the topic, so `notifications()` is what was published while it
+    was open. Any number of executions may run, one after the other or together.
+
+    `wait` answers the approval requests the runs publish (rehearsal.approval.Approver, also
+    `self.approver`) by `approval`: "auto" (approve as `approved_by`), "reject", "manual" (print
+    how to answer, and wait for a person) or "never"; `out` (e.g. print) shows every
+    notification as it arrives and each approval request in full."""
+
+    def __init__(self, handlers, aws=None, approval="auto", out=None, approved_by=AUTO_APPROVER):
         self.handlers = handlers
         self.stats = Stats()
-        self._mock = mock_aws(config={
-            "stepfunctions": {"execute_state_machine": True},
-            "lambda": {"use_docker": False},
-        })
-        self._original = LambdaSimpleBackend.invoke
+        self._aws = aws
+        self._own = None
+        self.inbox = None
+        self._approval = (approval, out, approved_by)
+        if approval not in MODES:
+            raise ValueError(f"approval {approval!r}: one of {', '.join(MODES)}")
 
     def __enter__(self):
-        # moto logs every interpreter error with the whole parsed definition; the run's own
-        # error and cause are what a person needs, and the summary prints them.
-        logging.getLogger("moto").setLevel(logging.CRITICAL)
-        self._mock.start()
-        LambdaSimpleBackend.invoke = forwarder(self.handlers, self.stats)
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
-        self._create_functions()
+        aws = self._aws or LocalAws.current
+        if aws is None:
+            self._own = aws = LocalAws().__enter__()
+        self.aws = aws
+        self._previous_route = aws.route
+        try:
+            theirs = getattr(self.handlers, "aws_url", None)
+            if theirs and theirs != aws.url:
+                raise ValueError(f"the handlers call the local AWS at {theirs}, this Engine runs on {aws.url}")
+            aws.route = forwarder(self.handlers, self.stats)
+            self.sfn = aws.client("stepfunctions")
+            self._create_once()
+            self.inbox = Inbox(aws, self.topic_arn)
+            approval, out, approved_by = self._approval
+            self.approver = Approver(self.sfn, self.notifications, approval, out=out, endpoint=aws.url,
+                                     approved_by=approved_by)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc):
-        LambdaSimpleBackend.invoke = self._original
-        self._mock.stop()
+        if self.inbox:
+            self.inbox.close()
+            self.inbox = None
+        self.aws.route = self._previous_route
+        if self._own:
+            self._own.__exit__(*exc)
+            self._own = None
 
-    def _create_functions(self):
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="dr-orchestrator-rehearsal",
-                               AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-        self.role_arn = role["Role"]["Arn"]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("bootstrap", "served by cargo lambda watch")
-        lam = boto3.client("lambda", region_name=REGION)
-        for name in HANDLERS:
-            lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=self.role_arn,
-                                Handler="bootstrap", Code={"ZipFile": buf.getvalue()}, Architectures=["arm64"])
+    @property
+    def url(self):
+        """The local AWS endpoint (Step Functions, SNS, SQS, ...)."""
+        return self.aws.url
+
+    def _create_once(self):
+        done = self.aws.state.setdefault("engine", {})
+        if not done:
+            iam = self.aws.client("iam")
+            role = iam.create_role(RoleName="dr-orchestrator-rehearsal",
+                                   AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+            done["role_arn"] = role["Role"]["Arn"]
+            done["topic_arn"] = self.aws.client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
+            assert done["topic_arn"] == TOPIC_ARN, done["topic_arn"]
+            done["functions"] = set()
+            done["machines"] = {}
+        self.role_arn, self.topic_arn = done["role_arn"], done["topic_arn"]
+        missing = [n for n in dict.fromkeys(HANDLERS + list(SUBSTITUTION_KEYS)) if n not in done["functions"]]
+        if missing:
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as z:
+                z.writestr("bootstrap", "served by cargo lambda watch")
+            lam = self.aws.client("lambda")
+            for name in missing:
+                lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=self.role_arn,
+                                    Handler="bootstrap", Code={"ZipFile": buf.getvalue()}, Architectures=["arm64"])
+                done["functions"].add(name)
+
+    def state_machine(self, name, definition):
+        """The ARN of state machine `name` with `definition` (created, or updated when the
+        definition changed)."""
+        machines = self.aws.state["engine"]["machines"]
+        if name not in machines:
+            arn = self.sfn.create_state_machine(name=name, definition=definition, roleArn=self.role_arn,
+                                                type="STANDARD")["stateMachineArn"]
+            machines[name] = [arn, definition]
+        elif machines[name][1] != definition:
+            self.sfn.update_state_machine(stateMachineArn=machines[name][0], definition=definition)
+            machines[name][1] = definition
+        return machines[name][0]
 
     def start(self, workflow, plan, name):
+        """Starts `workflow` (statemachine/<workflow>.asl.json) with `plan` as its input. The
+        execution is called `name`, or `name-2`, ... when that name was used already."""
         if workflow not in WORKFLOWS:
             raise ValueError(f"unknown workflow {workflow!r}: one of {', '.join(WORKFLOWS)}")
-        arn = self.sfn.create_state_machine(
-            name=f"dr-orchestrator-{workflow}-{name}", definition=load_definition(workflow),
-            roleArn=self.role_arn, type="STANDARD")["stateMachineArn"]
-        return self.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(plan))["executionArn"]
+        return self.start_definition(f"dr-orchestrator-{workflow}", load_definition(workflow), plan, name)
+
+    def start_definition(self, machine, definition, plan, name):
+        arn = self.state_machine(machine, definition)
+        return self.sfn.start_execution(stateMachineArn=arn, name=self.aws.execution_name(arn, name),
+                                        input=json.dumps(plan))["executionArn"]
 
     def wait(self, execution_arn, on_tick=None, timeout=900):
+        """Waits for the run to end, answering its approval requests (`approver`); `on_tick` is
+        called about twice a second meanwhile."""
         deadline = time.time() + timeout
         while time.time() < deadline:
+            self.approver.tick()
             d = self.sfn.describe_execution(executionArn=execution_arn)
             if d["status"] != "RUNNING":
+                self.approver.tick()  # what the run published at its end
                 return d
             if on_tick:
                 on_tick()
@@ -136,6 +212,12 @@ class Engine:
             token = page.get("nextToken")
             if not token:
                 return events
+
+    def notifications(self):
+        """Every notification published to the topic since this Engine opened, in order:
+        {"subject", "message" (parsed JSON when it is JSON), "attributes" (name -> {"Type",
+        "Value"}, as SNS delivers them), "topicArn", "timestamp"}."""
+        return self.inbox.read()
 
 
 def last_statuses(events):

@@ -1,6 +1,8 @@
-"""One deployed stack for the session: dr-sim, the five handlers under `cargo lambda watch`, and
-template.yaml (through SAM's real transform) created as a stack on moto's CloudFormation in
-server mode, its Lambda functions served by those handlers (rehearsal/deploy.py)."""
+"""One deployed stack for the deploy tests: dr-sim, moto in server mode (rehearsal.local_aws),
+the handlers under `cargo lambda watch` (pointed at both), and template.yaml (through SAM's real
+transform) created as a stack on moto's CloudFormation, its Lambda functions served by those
+handlers (rehearsal/deploy.py). Module-scoped: moto's backends are per process, so the e2e
+tests' local AWS and this one never run at the same time."""
 
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from rehearsal.deploy import DeployedStack, transformed_template  # noqa: E402
+from rehearsal.local_aws import LocalAws  # noqa: E402
 from rehearsal.processes import Handlers, Sim  # noqa: E402
 
 
@@ -19,16 +22,19 @@ def transformed():
     return transformed_template()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def deployed(transformed):
     sim = Sim(time_scale=0.05)
     handlers = None
     try:
-        handlers = Handlers(sim.url)
-        with DeployedStack(handlers, template=transformed) as stack:
-            stack.sim = sim
-            yield stack
+        with LocalAws() as aws:
+            try:
+                handlers = Handlers(sim.url, aws.url)
+                with DeployedStack(handlers, template=transformed, aws=aws) as stack:
+                    stack.sim = sim
+                    yield stack
+            finally:
+                if handlers:
+                    handlers.stop()
     finally:
-        if handlers:
-            handlers.stop()
         sim.stop()

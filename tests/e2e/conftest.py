@@ -1,5 +1,8 @@
-"""One local endpoint and one `cargo lambda watch` for the whole session; a fresh moto Step
-Functions and a reset endpoint for every test."""
+"""One local endpoint (dr-sim), one local AWS (moto in server mode, rehearsal.local_aws) and one
+`cargo lambda watch` for the e2e tests; a reset endpoint for every test. Every run is a new
+execution on the same Step Functions; approval requests are answered as `approval` says.
+Module-scoped: moto's backends are per process, so this local AWS and the deploy tests' one
+never run at the same time."""
 
 import json
 import sys
@@ -10,25 +13,42 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from rehearsal.approval import is_approval_request  # noqa: E402
+from rehearsal.local_aws import LocalAws  # noqa: E402
 from rehearsal.processes import Handlers, Sim  # noqa: E402
 from rehearsal.workflow import Engine, cost, last_statuses  # noqa: E402
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
+APPROVED_BY = "e2e (approval=auto)"
 
 
-@pytest.fixture(scope="session")
-def stack():
+@pytest.fixture(scope="module")
+def local():
+    """(sim, aws, handlers): the local AWS starts before the handlers, which call it."""
     sim = Sim(time_scale=0.05)
-    handlers = Handlers(sim.url)
-    yield sim, handlers
-    handlers.stop()
-    sim.stop()
+    handlers = None
+    try:
+        with LocalAws() as aws:
+            try:
+                handlers = Handlers(sim.url, aws.url)
+                yield sim, aws, handlers
+            finally:
+                if handlers:
+                    handlers.stop()
+    finally:
+        sim.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(local):
+    sim, _, handlers = local
+    return sim, handlers
 
 
 class Run:
     """A finished execution: its result, history and what the endpoint saw."""
 
-    def __init__(self, result, events, sim_state, invocations):
+    def __init__(self, result, events, sim_state, invocations, notifications=(), answers=()):
         self.result = result
         self.status = result["status"]
         self.error = result.get("error")
@@ -39,6 +59,11 @@ class Run:
         self.invocations = invocations
         self.cost = cost(events)
         self.statuses = last_statuses(events)
+        # What the run published, in order: {"subject", "message", "attributes", ...}.
+        self.notifications = list(notifications)
+        self.approval_requests = [n for n in self.notifications if is_approval_request(n)]
+        # How each request was answered: (task token, "approved" | "rejected" | error code).
+        self.answers = list(answers)
 
     def jobs(self, initiated_by=None):
         return [j for j in self.sim["jobs"] if initiated_by is None or j["initiatedBy"] == initiated_by]
@@ -65,10 +90,15 @@ class LosingAnswers:
 
 
 @pytest.fixture
-def run(stack):
-    sim, handlers = stack
+def run(local):
+    """run(workflow, plan, ...) -> Run. approval: "auto" approves every approval request (as
+    APPROVED_BY), "reject" rejects it (error Rejected), "never" leaves it unanswered (the
+    workflow's timeout ends the run)."""
+    sim, aws, handlers = local
 
-    def go(workflow, plan, faults=None, poll=1, name="e2e", give_up=300, reset=True, lose_answers=None):
+    def go(workflow, plan, faults=None, poll=1, name="e2e", give_up=300, reset=True, lose_answers=None,
+           approval="auto", timeout=600):
+        assert approval in ("auto", "reject", "never"), approval
         if reset:
             sim.reset()
         if faults:
@@ -79,10 +109,11 @@ def run(stack):
         options.setdefault("pollIntervalSeconds", poll)
         options.setdefault("giveUpAfterSeconds", give_up)
         invoker = LosingAnswers(handlers, *lose_answers) if lose_answers else handlers
-        with Engine(invoker) as engine:
+        with Engine(invoker, aws, approval=approval, approved_by=APPROVED_BY) as engine:
             arn = engine.start(workflow, plan, name)
-            result = engine.wait(arn, timeout=600)
+            result = engine.wait(arn, timeout=timeout)
             events = engine.history(arn)
-            return Run(result, events, sim.state(), dict(engine.stats.invocations))
+            return Run(result, events, sim.state(), dict(engine.stats.invocations),
+                       engine.notifications(), engine.approver.answers)
 
     return go

@@ -48,6 +48,8 @@ FUNCTIONS = {
     "StartFailbackFunction": "start-failback",
     "StartRestoreFunction": "start-restore",
     "CheckStatusFunction": "check-status",
+    "CleanUpDrillFunction": "clean-up-drill",
+    "SweepDrillInstancesFunction": "sweep-drill-instances",
 }
 
 

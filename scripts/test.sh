@@ -23,7 +23,7 @@ say "SAM, cfn-lint and checkov (their own virtualenvs; tests/template reads SAM'
 bash scripts/check_deploy.sh --tools-only
 
 say "pytest: boto3 conformance of the local endpoint, the transformed template, end-to-end workflows, the deploy rehearsal"
-python3 -m pytest -q tests/conformance tests/template tests/e2e tests/deploy
+python3 -m pytest -q tests/conformance tests/template tests/e2e tests/deploy rehearsal
 
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
 bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"

@@ -25,8 +25,8 @@ pub enum ApprovalMode {
     NotRequired,
 }
 
-/// SNS: a subject is at most 100 printable ASCII characters.
-pub const MAX_SUBJECT_LEN: usize = 100;
+/// SNS: a subject is printable ASCII and "must be less than 100 characters long".
+pub const MAX_SUBJECT_LEN: usize = 99;
 /// Findings spelled out in a request (the rest are counted).
 pub const LISTED_FINDINGS: usize = 10;
 

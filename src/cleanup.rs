@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::idempotency::IDEMPOTENCY_TAG;
 
-/// DRS: recovery instances per `TerminateRecoveryInstances` call (the model's limit).
-pub const TERMINATE_BATCH: usize = 200;
+/// Recovery instances per `TerminateRecoveryInstances` call: the API takes 200, but a
+/// TERMINATE job counts against DRS's quota of 100 source servers per job (and the 500 servers
+/// in all active jobs: a bigger cleanup gets `QuotaExceeded` on a later call and is retried by
+/// the workflow, reusing the jobs already started).
+pub const TERMINATE_BATCH: usize = 100;
 /// Instances listed by name in a report (the rest are counted).
 pub const MAX_LISTED: usize = 50;
 

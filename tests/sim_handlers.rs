@@ -538,10 +538,12 @@ async fn a_drills_cleanup_terminates_its_own_drill_instances_and_nothing_else() 
     assert!(kept.iter().all(|i| left.contains(i)), "{left:?} {kept:?}");
     assert_eq!(env.calls("TerminateRecoveryInstances"), 1);
 
-    // A retried START finds nothing left to terminate and starts nothing.
+    // A retried START (say the first answer was lost) starts nothing and reports the
+    // instances the first attempt terminated.
     let again = clean_up_to_the_end(&env, run_cleanup("run-1")).await;
     assert_eq!(again.state, CleanupState::Cleaned);
-    assert_eq!(again.instances, 0);
+    assert_eq!((again.instances, again.terminated), (2, 2));
+    assert_eq!(again.terminate_job_ids, report.terminate_job_ids);
     assert_eq!(env.calls("TerminateRecoveryInstances"), 1);
 }
 

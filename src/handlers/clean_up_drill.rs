@@ -179,16 +179,40 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
         ),
     };
     let existing = drs::recovery_instances(client, Some(&wanted)).await?;
-    if let Scope::ByHand(ids) = &scope {
-        let listed: BTreeSet<&str> = existing
-            .iter()
-            .map(|i| i.recovery_instance_id.as_str())
-            .collect();
+    // A TERMINATE job an earlier attempt started for an instance (and that has not failed it)
+    // is reused: the call has no client token, and a second job would be refused anyway. An
+    // instance that is gone because such a job terminated it counts as this cleanup's.
+    let recent = drs::jobs_since(client, &format_time(since)?).await?;
+    let mut reused: BTreeMap<String, String> = BTreeMap::new();
+    for t in recent
+        .values()
+        .filter(|j| j.facts.initiated_by == "TERMINATE_RECOVERY_INSTANCES")
+    {
+        for (id, _, status) in &t.instances {
+            if status != "FAILED" {
+                reused.insert(id.clone(), t.facts.job_id.clone());
+            }
+        }
+    }
+    let listed: BTreeSet<&str> = existing
+        .iter()
+        .map(|i| i.recovery_instance_id.as_str())
+        .collect();
+    let gone: Vec<&String> = wanted
+        .iter()
+        .filter(|id| !listed.contains(id.as_str()))
+        .collect();
+    let terminated_before: Vec<&String> = gone
+        .iter()
+        .copied()
+        .filter(|id| reused.contains_key(*id))
+        .collect();
+    if let Scope::ByHand(_) = &scope {
         refused.extend(
-            ids.iter()
-                .filter(|id| !listed.contains(id.as_str()))
+            gone.iter()
+                .filter(|id| !reused.contains_key(**id))
                 .map(|id| Named {
-                    recovery_instance_id: id.clone(),
+                    recovery_instance_id: (*id).clone(),
                     source_server_id: None,
                     reason: "DRS does not list this recovery instance".into(),
                 }),
@@ -212,20 +236,6 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
             }),
         }
     }
-    // A TERMINATE job an earlier attempt started for an instance (and that has not failed it)
-    // is reused: the call has no client token, and a second job would be refused anyway.
-    let recent = drs::jobs_since(client, &format_time(since)?).await?;
-    let mut reused: BTreeMap<String, String> = BTreeMap::new();
-    for t in recent
-        .values()
-        .filter(|j| j.facts.initiated_by == "TERMINATE_RECOVERY_INSTANCES")
-    {
-        for (id, _, status) in &t.instances {
-            if status != "FAILED" {
-                reused.insert(id.clone(), t.facts.job_id.clone());
-            }
-        }
-    }
     let to_terminate: Vec<String> = allowed
         .iter()
         .map(|i| i.recovery_instance_id.clone())
@@ -233,13 +243,16 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
         .collect();
     let mut job_ids: BTreeSet<String> = allowed
         .iter()
-        .filter_map(|i| reused.get(&i.recovery_instance_id).cloned())
+        .map(|i| &i.recovery_instance_id)
+        .chain(terminated_before.iter().copied())
+        .filter_map(|id| reused.get(id).cloned())
         .collect();
     job_ids.extend(drs::terminate(client, &to_terminate).await?);
     info!(
         instances = allowed.len(),
         started = to_terminate.len(),
         reused = allowed.len() - to_terminate.len(),
+        terminated_before = terminated_before.len(),
         refused = refused.len(),
         "drill cleanup started"
     );
@@ -250,7 +263,7 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
         summary: String::new(),
         started_at: format_time(now)?,
         terminate_job_ids: job_ids.into_iter().collect(),
-        instances: allowed.len(),
+        instances: allowed.len() + terminated_before.len(),
         terminated: 0,
         failed_count: 0,
         failed: Vec::new(),
@@ -262,20 +275,16 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
     if report.terminate_job_ids.is_empty() {
         return Ok(cleanup::judge(report, &[], 0, u64::MAX));
     }
-    Ok(cleanup::judge(report, &pending(&allowed), 0, u64::MAX))
-}
-
-/// Until DRS is asked again, every allowed instance is terminating.
-fn pending(allowed: &[&InstanceFacts]) -> Vec<cleanup::Terminating> {
-    allowed
-        .iter()
-        .map(|i| cleanup::Terminating {
-            recovery_instance_id: i.recovery_instance_id.clone(),
-            source_server_id: i.source_server_id.clone(),
-            launch_status: "PENDING".into(),
-            job_completed: false,
-        })
-        .collect()
+    // CHECK judges the TERMINATE jobs, those started now and those an earlier attempt started.
+    Ok(CleanupReport {
+        summary: format!(
+            "terminating {} drill instances in {} TERMINATE jobs, {} refused",
+            report.instances,
+            report.terminate_job_ids.len(),
+            report.refused_count
+        ),
+        ..report
+    })
 }
 
 async fn check(

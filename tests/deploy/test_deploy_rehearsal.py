@@ -25,7 +25,7 @@ IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 # cfn-lint and checkov). A new type in the template fails here until the README says which.
 CREATED_BY_MOTO = {
     "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule",
-    "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::KMS::Key", "AWS::Logs::LogGroup",
+    "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::Lambda::Permission",
 }
 NOT_CREATED_BY_MOTO = {
     "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy",
@@ -43,6 +43,14 @@ def function_arns(deployed):
     lam = deployed.client("lambda")
     return {logical: lam.get_function(FunctionName=deployed.physical_id(logical))["Configuration"]["FunctionArn"]
             for logical in FUNCTIONS}
+
+
+def substituted(deployed, arns, value):
+    """What a DefinitionSubstitutions value became in the deployment: a function's ARN
+    (Fn::GetAtt X.Arn) or the notifications topic's ARN (Ref: a topic's physical ID is its ARN)."""
+    if "Fn::GetAtt" in value:
+        return arns[value["Fn::GetAtt"][0]]
+    return deployed.physical_id(value["Ref"])
 
 
 def role_arn(deployed, logical):
@@ -123,7 +131,7 @@ def test_deployed_definitions_are_the_workflows_with_the_stack_functions_and_rol
         substitutions = transformed["Resources"][logical]["Properties"]["DefinitionSubstitutions"]
         text = (ROOT / "statemachine" / f"{workflow}.asl.json").read_text()
         for key, value in substitutions.items():
-            text = text.replace("${" + key + "}", arns[value["Fn::GetAtt"][0]])
+            text = text.replace("${" + key + "}", substituted(deployed, arns, value))
         assert json.loads(d["definition"]) == json.loads(text)
         # Its role is the stack's role for it, and that role may invoke what it calls.
         assert d["roleArn"] == role_arn(deployed, f"{logical}Role")
@@ -145,9 +153,9 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
     scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"])["FunctionName"]
                  for e in events if e["type"] == "TaskScheduled"]
     assert scheduled and set(scheduled) <= set(arns.values())
-    assert set(invoked) == {"prepare-plan", "start-recovery", "start-restore", "check-status"}
+    assert set(invoked) == {"prepare-plan", "start-recovery", "start-restore", "check-status", "clean-up-drill"}
     # dr-sim saw one drill job per wave, with the plan's servers, in wave order.
-    jobs = sim["jobs"]
+    jobs = [j for j in sim["jobs"] if j["initiatedBy"] != "TERMINATE_RECOVERY_INSTANCES"]
     assert len(jobs) == len(plan["waves"]) == 3
     assert all(j["isDrill"] for j in jobs)
     for i, wave in enumerate(plan["waves"]):
@@ -159,6 +167,12 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
     assert [w["name"] for w in output["waves"]] == ["data", "application", "web"]
     assert all(w["state"] == "SUCCEEDED" for w in output["waves"])
     assert output["isDrill"] is True
+    # The drill terminated every instance it launched.
+    assert output["cleanup"]["state"] == "CLEANED", output["cleanup"]
+    launched = {s["recoveryInstanceID"] for j in jobs for s in j["servers"]}
+    terminated = {s["recoveryInstanceID"] for j in sim["jobs"] if j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"
+                  for s in j["servers"] if s["launchStatus"] == "TERMINATED"}
+    assert launched and launched == terminated
 
 
 def test_deployed_rules_target_the_deployed_state_machine_with_the_rule_role(deployed):
@@ -202,7 +216,8 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
     env = lam.get_function(FunctionName=deployed.physical_id("PreparePlanFunction"))["Configuration"]["Environment"]
     assert {k: str(v) for k, v in env["Variables"].items()} == {
         "DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
-        "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10"}
+        "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
+        "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
     # The execution logs' groups exist with the default retention.
     groups = {g["logGroupName"]: g for g in deployed.client("logs").describe_log_groups()["logGroups"]}
     for workflow in WORKFLOWS.values():
@@ -269,7 +284,7 @@ def test_the_only_template_change_is_substitutions_as_references_moto_resolves(t
         substitutions = original.pop("DefinitionSubstitutions")
         original.pop("DefinitionString")
         assert props == original
-        references = {".".join(v["Fn::GetAtt"]) for v in substitutions.values()}
+        references = {".".join(v["Fn::GetAtt"]) if "Fn::GetAtt" in v else v["Ref"] for v in substitutions.values()}
         assert set(re.findall(r"\$\{([^}]*)\}", text)) == references
         assert "$$.Execution.Id" in text or "$$.Map.Item.Value" in text
     broken = json.loads(json.dumps(transformed))

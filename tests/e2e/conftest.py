@@ -66,7 +66,11 @@ class Run:
         self.answers = list(answers)
 
     def jobs(self, initiated_by=None):
-        return [j for j in self.sim["jobs"] if initiated_by is None or j["initiatedBy"] == initiated_by]
+        """The DRS jobs the run started: its launches (drill, recovery, failback) unless
+        `initiated_by` names a kind, e.g. TERMINATE_RECOVERY_INSTANCES for a drill's cleanup."""
+        if initiated_by is None:
+            return [j for j in self.sim["jobs"] if j["initiatedBy"] != "TERMINATE_RECOVERY_INSTANCES"]
+        return [j for j in self.sim["jobs"] if j["initiatedBy"] == initiated_by]
 
     def wave_jobs(self, wave):
         return [j for j in self.sim["jobs"] if f"#w{wave}#" in j["tags"].get(IDEMPOTENCY_TAG, "")]

@@ -1,10 +1,12 @@
 """template.yaml as CloudFormation deploys it (after SAM's real transform, see conftest.py) against
 the rest of the project: substitutions and definitions agree both ways, each workflow invokes
-only its own functions, the functions are the five binaries, the EC2 permissions work only
-through DRS on DRS-managed resources, the drill rule is off unless enabled, every failure reaches
-the notifications topic, and the EventBridge rules route the samples in events/eventbridge/ with
-the input the orchestrator expects, checked with moto's EventBridge (an implementation nobody
-here wrote) wherever moto can run it."""
+only its own functions and publishes only to the notifications topic, the functions are the
+seven binaries, the EC2 permissions work only through DRS on DRS-managed resources, only the
+drill clean-up functions may terminate recovery instances, the drill rule is off unless enabled
+and the drill sweeper on unless disabled, the approval defaults reach prepare-plan, every failure
+reaches the notifications topic, and the EventBridge rules route the samples in
+events/eventbridge/ with the input the orchestrator expects, checked with moto's EventBridge (an
+implementation nobody here wrote) wherever moto can run it."""
 
 import json
 import re
@@ -24,6 +26,10 @@ REGION = "eu-west-1"
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",
              "RestoreStateMachine": "restore"}
+# The roles of the two functions that terminate drill instances.
+DRILL_CLEANERS = {"CleanUpDrillFunctionRole", "SweepDrillInstancesFunctionRole"}
+DRS_MANAGED = {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"}
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 class SourceLoader(yaml.SafeLoader):
@@ -66,32 +72,49 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_a_placehold
         assert placeholders == set(substitutions), name
 
 
-def test_substitutions_are_function_arns_and_the_defaults_reach_prepare_plan_only(stack):
+def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_prepare_plan_only(stack):
+    topic = {"Fn::GetAtt": ["NotificationsTopic", "Arn"]}  # never: the topic's Ref is its ARN
+    expected = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
+                                             "CheckStatusFunction", "CleanUpDrillFunction", "NotificationsTopic"},
+                "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "CheckStatusFunction",
+                                         "NotificationsTopic"},
+                "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "CheckStatusFunction"}}
     for name in WORKFLOWS:
         subs = stack.resources[name]["Properties"]["DefinitionSubstitutions"]
-        assert "PreparePlanFunctionArn" in subs
+        assert topic not in subs.values()
         for key, value in subs.items():
-            assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, (name, key)
+            if key == "NotificationsTopicArn":
+                assert value == {"Ref": "NotificationsTopic"}, name
+            else:
+                assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, (name, key)
+        assert {key.removesuffix("Arn") for key in subs} == expected[name], name
     env = stack.resources["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
     assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
-                   "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10"}
+                   "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
+                   "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
+    for name, function in stack.of_type("AWS::Lambda::Function").items():
+        if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction"}:
+            assert "Environment" not in function["Properties"], name
 
 
 def test_each_workflow_may_invoke_only_the_functions_its_definition_uses(stack):
     for name in WORKFLOWS:
         props = stack.resources[name]["Properties"]
-        used = {v["Fn::GetAtt"][0] for v in props["DefinitionSubstitutions"].values()}
+        used = {v["Fn::GetAtt"][0] for v in props["DefinitionSubstitutions"].values() if "Fn::GetAtt" in v}
         role = props["RoleArn"]["Fn::GetAtt"][0]
         assert invoked_functions(stack, role) == used, name
         assert props["StateMachineType"] == "STANDARD"
         assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_functions_are_the_five_binaries_on_arm64_with_json_logs(stack):
+def test_functions_are_the_seven_binaries_on_arm64_with_json_logs(stack):
     functions = stack.of_type("AWS::Lambda::Function")
     binaries = {f["Properties"]["Code"]["S3Key"].removesuffix(".zip") for f in functions.values()}
     assert binaries == {p.stem for p in (ROOT / "src" / "bin").glob("*.rs")}
-    assert "prepare-plan" in binaries and len(binaries) == 5
+    assert binaries == {"prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
+                        "clean-up-drill", "sweep-drill-instances"}
+    assert {functions[f]["Properties"]["Code"]["S3Key"] for f in ("CleanUpDrillFunction", "SweepDrillInstancesFunction")} \
+        == {"clean-up-drill.zip", "sweep-drill-instances.zip"}
     for name, f in functions.items():
         p = f["Properties"]
         assert p["Architectures"] == ["arm64"] and p["Runtime"] == "provided.al2023", name
@@ -138,7 +161,7 @@ def test_ec2_is_reachable_only_through_drs_and_changes_only_drs_managed_resource
             ec2 = [a for a in as_list(s["Action"]) if a.startswith("ec2:")]
             if not ec2:
                 continue
-            assert role == "StartRecoveryFunctionRole", f"{role} has EC2 permissions"
+            assert role in {"StartRecoveryFunctionRole"} | DRILL_CLEANERS, f"{role} has EC2 permissions"
             cond = s.get("Condition", {})
             through_drs = cond.get("Bool", {}).get("aws:ViaAWSService") == "true" \
                 or cond.get("ForAnyValue:StringEquals", {}).get("aws:CalledVia") == "drs.amazonaws.com"
@@ -152,8 +175,66 @@ def test_ec2_is_reachable_only_through_drs_and_changes_only_drs_managed_resource
         holders = [s for s in statements(stack, "StartRecoveryFunctionRole") if destructive in as_list(s["Action"])]
         assert holders, destructive
         for s in holders:
-            assert s["Condition"]["Null"] == {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"}, destructive
+            assert s["Condition"]["Null"] == DRS_MANAGED, destructive
     assert "ec2:RunInstances" in seen
+    # The drill cleaners only read, terminate instances and delete volumes, through DRS.
+    for role in DRILL_CLEANERS:
+        ec2 = {a for s in statements(stack, role) for a in as_list(s["Action"]) if a.startswith("ec2:")}
+        assert ec2 == {"ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:TerminateInstances", "ec2:DeleteVolume"}, role
+
+
+def test_any_ec2_terminate_or_delete_is_through_drs_on_drs_managed_resources_only(stack):
+    seen = set()
+    for role in stack.of_type("AWS::IAM::Role"):
+        for s in statements(stack, role):
+            actions = as_list(s["Action"])
+            assert not any(a in ("*", "ec2:*") or a.startswith("ec2:Terminate*") for a in actions), (role, s.get("Sid"))
+            for action in {"ec2:TerminateInstances", "ec2:DeleteVolume"} & set(actions):
+                assert s["Effect"] == "Allow"
+                assert s["Condition"]["Bool"] == {"aws:ViaAWSService": "true"}, (role, s["Sid"])
+                assert s["Condition"]["Null"] == DRS_MANAGED, (role, s["Sid"])
+                kind = "instance" if action == "ec2:TerminateInstances" else "volume"
+                resources = as_list(s["Resource"])
+                assert f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/*" in resources, (role, s["Sid"])
+                assert all(r.startswith(f"arn:aws:ec2:{REGION}:") and r.endswith("/*") for r in resources), s["Sid"]
+                if role in DRILL_CLEANERS:
+                    assert resources == [f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/*"], (role, s["Sid"])
+                seen.add((role, action))
+    assert {r for r, a in seen if a == "ec2:TerminateInstances"} == {"StartRecoveryFunctionRole"} | DRILL_CLEANERS
+
+
+def test_only_the_drill_cleaners_may_terminate_recovery_instances(stack):
+    holders = {}
+    for role in stack.of_type("AWS::IAM::Role"):
+        for s in statements(stack, role):
+            actions = as_list(s["Action"])
+            assert not any(a == "*" or (a.startswith("drs:") and "*" in a) for a in actions), (role, s.get("Sid"))
+            if "drs:TerminateRecoveryInstances" in actions:
+                holders.setdefault(role, []).append(s)
+    assert set(holders) == DRILL_CLEANERS
+    for role, (s, *more) in holders.items():
+        assert more == [] and s["Effect"] == "Allow"
+        # The resource type the Service Authorization Reference requires, in this Region and account.
+        assert s["Action"] == "drs:TerminateRecoveryInstances"
+        assert s["Resource"] == f"arn:aws:drs:{REGION}:{ACCOUNT}:recovery-instance/*", role
+        drs = {a for s in statements(stack, role) for a in as_list(s["Action"]) if a.startswith("drs:")}
+        assert drs == {"drs:DescribeJobs", "drs:DescribeRecoveryInstances", "drs:TerminateRecoveryInstances"}, role
+
+
+def test_the_sweeper_reads_only_the_executions_of_the_stacks_workflows(stack):
+    grants = [s for s in statements(stack, "SweepDrillInstancesFunctionRole")
+              if any(a.startswith("states:") for a in as_list(s["Action"]))]
+    (s,) = grants
+    assert s["Action"] == "states:DescribeExecution" and "Condition" not in s
+    assert "*" not in as_list(s["Resource"])
+    assert sorted(s["Resource"]) == sorted(
+        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:${{{name}.Name}}:*" for name in WORKFLOWS)
+    for role in stack.of_type("AWS::IAM::Role"):
+        if role != "SweepDrillInstancesFunctionRole":
+            assert not any(a.startswith("states:Describe") for s in statements(stack, role)
+                           for a in as_list(s["Action"])), role
+    env = stack.resources["SweepDrillInstancesFunction"]["Properties"]["Environment"]["Variables"]
+    assert env == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "24"}
 
 
 # --- logs, rules, alarms ---------------------------------------------------------------------
@@ -175,6 +256,18 @@ def test_execution_logs_are_errors_without_data_unless_raised(make_stack):
     assert len(groups) == 3 and all(g["Properties"]["KmsKeyId"] == key for g in groups.values())
 
 
+def test_the_drill_sweeper_rule_is_enabled_unless_the_parameter_disables_it(make_stack):
+    def state(**overrides):
+        return make_stack(**overrides).resources["DrillSweeperRule"]["Properties"]["State"]
+    assert state() == "ENABLED"
+    assert state(DrillSweeperEnabled="false") == "DISABLED"
+    assert state(DrillSweeperEnabled="true") == "ENABLED"
+    # Independent of the monthly drill's switch.
+    assert state(DrillScheduleEnabled="true", DrillSweeperEnabled="false") == "DISABLED"
+    rule = make_stack(DrillSweepSchedule="rate(30 minutes)").resources["DrillSweeperRule"]["Properties"]
+    assert rule["ScheduleExpression"] == "rate(30 minutes)" and "EventPattern" not in rule
+
+
 def test_the_drill_rule_is_disabled_unless_the_parameter_enables_it(make_stack):
     assert make_stack().resources["MonthlyDrillRule"]["Properties"]["State"] == "DISABLED"
     assert make_stack(DrillScheduleEnabled="true").resources["MonthlyDrillRule"]["Properties"]["State"] == "ENABLED"
@@ -182,9 +275,30 @@ def test_the_drill_rule_is_disabled_unless_the_parameter_enables_it(make_stack):
     assert make_stack().resources["DisasterDeclaredRule"]["Properties"]["State"] == "ENABLED"
 
 
+def test_the_drill_sweeper_is_invoked_by_its_rule_only_with_a_constant_input(stack):
+    rule = stack.resources["DrillSweeperRule"]["Properties"]
+    assert rule["ScheduleExpression"] == "rate(1 hour)" and "EventPattern" not in rule
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["SweepDrillInstancesFunction", "Arn"]}
+    assert json.loads(target["Input"]) == {"trigger": "SCHEDULE"}
+    assert "InputTransformer" not in target and "InputPath" not in target and "RoleArn" not in target
+    permissions = [p["Properties"] for p in stack.of_type("AWS::Lambda::Permission").values()
+                   if p["Properties"]["FunctionName"] == {"Fn::GetAtt": ["SweepDrillInstancesFunction", "Arn"]}]
+    assert permissions == [{"Action": "lambda:InvokeFunction",
+                            "FunctionName": {"Fn::GetAtt": ["SweepDrillInstancesFunction", "Arn"]},
+                            "Principal": "events.amazonaws.com", "SourceAccount": ACCOUNT,
+                            "SourceArn": {"Fn::GetAtt": ["DrillSweeperRule", "Arn"]}}]
+    # Nothing else may invoke any function of the stack from outside it.
+    assert len(stack.of_type("AWS::Lambda::Permission")) == 1
+    # No workflow may invoke the sweeper (and so no workflow depends on it).
+    for name in WORKFLOWS:
+        role = stack.resources[name]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        assert "SweepDrillInstancesFunction" not in invoked_functions(stack, role)
+
+
 def test_rules_are_where_the_readme_says(stack):
     rules = stack.of_type("AWS::Events::Rule")
-    assert set(rules) == {"DisasterDeclaredRule", "MonthlyDrillRule"}
+    assert set(rules) == {"DisasterDeclaredRule", "MonthlyDrillRule", "DrillSweeperRule"}
     disaster = rules["DisasterDeclaredRule"]["Properties"]
     assert disaster["EventBusName"] == "default"
     assert disaster["EventPattern"] == {
@@ -194,13 +308,14 @@ def test_rules_are_where_the_readme_says(stack):
     assert drill["ScheduleExpression"] == "cron(0 6 1 * ? *)" and "EventPattern" not in drill
     for name, rule in rules.items():
         (target,) = rule["Properties"]["Targets"]
-        assert target["Arn"] == {"Ref": "RecoveryPlanStateMachine"}, name
-        role = target["RoleArn"]["Fn::GetAtt"][0]
-        (s,) = statements(stack, role)
-        assert s["Action"] == "states:StartExecution" and s["Resource"] == {"Ref": "RecoveryPlanStateMachine"}
-        trust = stack.resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
-        assert trust["Principal"] == {"Service": "events.amazonaws.com"}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+        if name != "DrillSweeperRule":  # the sweeper's rule invokes a function (see above)
+            assert target["Arn"] == {"Ref": "RecoveryPlanStateMachine"}, name
+            role = target["RoleArn"]["Fn::GetAtt"][0]
+            (s,) = statements(stack, role)
+            assert s["Action"] == "states:StartExecution" and s["Resource"] == {"Ref": "RecoveryPlanStateMachine"}
+            trust = stack.resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+            assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+            assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
         # Failures are retried, then kept in an encrypted queue that only this rule may write to.
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
         queue = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
@@ -224,15 +339,17 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
     for name in WORKFLOWS:
         for metric in ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]:
             expected += alarms_on(stack, "AWS/States", metric, "StateMachineArn", {"Ref": name}) or [(name, metric)]
-    for rule in ["DisasterDeclared", "MonthlyDrill"]:
+    for rule in ["DisasterDeclared", "MonthlyDrill", "DrillSweeper"]:
         expected += alarms_on(stack, "AWS/Events", "FailedInvocations", "RuleName", {"Ref": f"{rule}Rule"}) \
             or [(rule, "FailedInvocations")]
         queue = {"Fn::GetAtt": [f"{rule}DeadLetterQueue", "QueueName"]}
         expected += alarms_on(stack, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) \
             or [(rule, "dead letters")]
+    expected += alarms_on(stack, "AWS/Lambda", "Errors", "FunctionName", {"Ref": "SweepDrillInstancesFunction"}) \
+        or [("SweepDrillInstancesFunction", "Errors")]
     missing = [e for e in expected if isinstance(e, tuple)]
     assert missing == []
-    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 13
+    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 16
     for a in expected:
         p = a["Properties"]
         assert p["AlarmActions"] == [{"Ref": "NotificationsTopic"}]
@@ -245,11 +362,64 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
     assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_policy)
     assert "NotificationsEmail" not in stack.resources
     assert stack.template["Outputs"]["NotificationsTopicArn"]["Value"] == {"Ref": "NotificationsTopic"}
-    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key = KEY
     mailed = make_stack(NotificationEmail="oncall@example.com", NotificationsKmsKeyArn=key)
     assert mailed.resources["NotificationsEmail"]["Properties"]["Endpoint"] == "oncall@example.com"
     assert mailed.resources["NotificationsTopic"]["Properties"]["KmsMasterKeyId"] == key
     assert "NotificationsKey" not in mailed.resources
+
+
+def test_workflows_publish_only_to_the_notifications_topic_with_its_key_only(make_stack):
+    publishers = {"RecoveryPlanStateMachine", "FailbackStateMachine"}
+    for stack, key in ((make_stack(), {"Fn::GetAtt": ["NotificationsKey", "Arn"]}),
+                       (make_stack(NotificationsKmsKeyArn=KEY), KEY)):
+        for role in stack.of_type("AWS::IAM::Role"):
+            grants = [s for s in statements(stack, role)
+                      if any(a.startswith(("sns:", "kms:")) for a in as_list(s["Action"]))]
+            workflow = next((w for w in WORKFLOWS if stack.resources[w]["Properties"]["RoleArn"]["Fn::GetAtt"][0] == role),
+                            None)
+            if workflow not in publishers:
+                assert grants == [], role
+                continue
+            sns = [s for s in grants if any(a.startswith("sns:") for a in as_list(s["Action"]))]
+            kms = [s for s in grants if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+            (publish,) = sns
+            assert publish["Effect"] == "Allow" and publish["Action"] == "sns:Publish", role
+            assert publish["Resource"] == {"Ref": "NotificationsTopic"} and "Condition" not in publish, role
+            # What SNS needs of a publisher to an encrypted topic, on the topic's key only, via SNS only.
+            (encrypt,) = kms
+            assert sorted(as_list(encrypt["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"], role
+            assert encrypt["Resource"] == key == stack.resources["NotificationsTopic"]["Properties"]["KmsMasterKeyId"]
+            assert encrypt["Condition"] == {"StringEquals": {"kms:ViaService": f"sns.{REGION}.amazonaws.com"}}
+    # The stack's own key lets IAM policies grant its use (so the roles' grants take effect).
+    statements_ = make_stack().resources["NotificationsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert {"Sid": "TheAccountAdministersTheKeyThroughIam", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"} in statements_
+
+
+def test_real_runs_wait_for_approval_by_default_even_when_a_disaster_event_starts_them(transformed, make_stack):
+    params = transformed["Parameters"]
+    skip = params["SkipApprovalForDisasterEvents"]
+    assert (skip["Type"], skip["Default"], sorted(skip["AllowedValues"])) == ("String", "false", ["false", "true"])
+    assert skip["Description"].startswith("DANGEROUS") and "without anyone approving it" in skip["Description"]
+    approval = params["RealRunApproval"]
+    assert (approval["Type"], approval["Default"]) == ("String", "REQUIRED")
+    assert sorted(approval["AllowedValues"]) == ["NOT_REQUIRED", "REQUIRED"]
+
+    def env(**overrides):
+        return make_stack(**overrides).resources["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
+
+    assert env()["DR_DISASTER_EVENTS_SKIP_APPROVAL"] == "false" and env()["DR_DEFAULT_APPROVAL"] == "REQUIRED"
+    assert env(SkipApprovalForDisasterEvents="true")["DR_DISASTER_EVENTS_SKIP_APPROVAL"] == "true"
+    assert env(RealRunApproval="NOT_REQUIRED")["DR_DEFAULT_APPROVAL"] == "NOT_REQUIRED"
+    # The raw template wires the parameters themselves, not copies of their defaults.
+    variables = transformed["Resources"]["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["DR_DEFAULT_APPROVAL"] == {"Ref": "RealRunApproval"}
+    assert variables["DR_DISASTER_EVENTS_SKIP_APPROVAL"] == {"Ref": "SkipApprovalForDisasterEvents"}
+    sweeper = transformed["Resources"]["SweepDrillInstancesFunction"]["Properties"]["Environment"]["Variables"]
+    assert sweeper == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": {"Ref": "DrillInstanceMaxAgeHours"}}
+    assert make_stack(DrillInstanceMaxAgeHours=6).resources["SweepDrillInstancesFunction"]["Properties"][
+        "Environment"]["Variables"] == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "6"}
 
 
 # --- routing and the workflow's input ------------------------------------------------------
@@ -367,7 +537,15 @@ def test_the_scheduled_drill_can_only_start_a_drill(make_stack):
 
 @pytest.mark.parametrize("parameter,low,high,default", [
     ("PollIntervalSeconds", 1, 3600, 30), ("GiveUpAfterSeconds", 60, 86400, 7200),
-    ("BatchSize", 1, 200, 100), ("MaxConcurrentJobs", 1, 20, 10)])
+    ("BatchSize", 1, 200, 100), ("MaxConcurrentJobs", 1, 20, 10), ("DrillInstanceMaxAgeHours", 1, 720, 24)])
 def test_default_parameters_have_the_documented_ranges(transformed, parameter, low, high, default):
     p = transformed["Parameters"][parameter]
     assert (p["MinValue"], p["MaxValue"], p["Default"]) == (low, high, default)
+
+
+def test_the_drill_sweeper_parameters_default_to_an_hourly_sweep(transformed):
+    params = transformed["Parameters"]
+    assert params["DrillSweepSchedule"]["Default"] == "rate(1 hour)"
+    assert (params["DrillSweeperEnabled"]["Default"], sorted(params["DrillSweeperEnabled"]["AllowedValues"])) \
+        == ("true", ["false", "true"])
+    assert params["DrillInstanceMaxAgeHours"]["Type"] == "Number"

@@ -1,0 +1,217 @@
+"""The drill lifecycle end to end: a person approves what is real (the approval request is a
+real SNS message on the local AWS, answered with SendTaskSuccess / SendTaskFailure), and every
+drill terminates what it launched. What exists afterwards is read from the local endpoint's own
+state, not from the run's output."""
+
+import json
+import time
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[2]
+IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
+EXECUTION_TAG = "dr-orchestrator:execution"
+APPROVED_BY = "e2e (approval=auto)"  # what tests/e2e/conftest.py's run(approval="auto") sends
+
+
+def plan(name):
+    return json.loads((ROOT / "events" / "statemachine" / name).read_text())
+
+
+def existing_instances(sim_state):
+    """Recovery instances that exist in dr-sim: launched by a launch job, not terminated since."""
+    terminated = {s["recoveryInstanceID"] for j in sim_state["jobs"]
+                  if j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"
+                  for s in j["servers"] if s["launchStatus"] == "TERMINATED"}
+    return {s["recoveryInstanceID"]: j for j in sim_state["jobs"]
+            if j["initiatedBy"] in ("START_DRILL", "START_RECOVERY")
+            for s in j["servers"]
+            if s["launchStatus"] == "LAUNCHED" and s["recoveryInstanceID"] not in terminated}
+
+
+def launched_by(sim_state, initiated_by):
+    return {s["recoveryInstanceID"] for j in sim_state["jobs"] if j["initiatedBy"] == initiated_by
+            for s in j["servers"] if s["launchStatus"] == "LAUNCHED"}
+
+
+def test_a_drill_ends_with_every_instance_it_launched_terminated(run):
+    r = run("recovery-plan", plan("recovery-drill.json"))
+    assert r.status == "SUCCEEDED", r.cause
+    cleanup = r.output["cleanup"]
+    assert cleanup["state"] == "CLEANED", cleanup
+    launched = launched_by(r.sim, "START_DRILL")
+    assert len(launched) == 13
+    assert cleanup["instances"] == cleanup["terminated"] == 13
+    assert existing_instances(r.sim) == {}
+    terminate_jobs = r.jobs("TERMINATE_RECOVERY_INSTANCES")
+    assert {s["recoveryInstanceID"] for j in terminate_jobs for s in j["servers"]} == launched
+    assert r.approval_requests == [], "a drill does not wait for approval unless its plan says so"
+
+
+def test_a_drill_whose_second_wave_fails_terminates_the_first_waves_instances_then_fails(run):
+    bad = "s-0a1b2c3d4e5f60005"  # wave 1 (application)
+    r = run("recovery-plan", plan("recovery-drill.json"),
+            faults={"failLaunch": {bad: "InsufficientInstanceCapacity: no capacity"}})
+    assert r.status == "FAILED"
+    assert r.error == "RecoveryFailed"
+    assert bad in r.cause and "wave 1 (application)" in r.cause
+    assert r.wave_jobs(2) == [], "wave 3 must never start"
+    launched = launched_by(r.sim, "START_DRILL")
+    assert len(launched) == 3 + 5, "wave 0's three servers and wave 1's five that launched"
+    assert existing_instances(r.sim) == {}, "every launched drill instance is terminated"
+
+
+def test_a_real_recovery_waits_for_approval_and_rejection_launches_nothing(run):
+    r = run("recovery-plan", plan("real-recovery.json"), approval="reject")
+    assert r.status == "FAILED"
+    assert r.error == "Rejected"
+    assert "wave 0 (data)" in r.cause
+    assert r.sim["calls"].get("StartRecovery", 0) == 0
+    assert r.sim["calls"].get("StartRestoreJob", 0) == 0
+    assert r.jobs() == []
+    [request] = r.approval_requests
+    assert request["attributes"]["kind"]["Value"] == "APPROVAL_NEEDED"
+    assert "REAL recovery" in request["subject"]
+    body = request["message"]
+    assert body["request"]["isDrill"] is False
+    assert body["request"]["servers"] == sum(w["servers"] for w in body["request"]["waves"]) > 0
+    assert body["request"]["trigger"]["kind"] == "CONSOLE"
+    assert body["request"]["preflight"]["verdict"] in ("PASSED", "WARNINGS")
+    assert body["approve"].startswith("aws stepfunctions send-task-success")
+    assert body["approve"].endswith(body["taskToken"])
+    assert body["reject"].endswith(body["taskToken"])
+
+
+def test_an_approved_real_recovery_records_who_approved_and_is_never_cleaned_up(run):
+    r = run("recovery-plan", plan("real-recovery.json"))
+    assert r.status == "SUCCEEDED", r.cause
+    assert len(r.approval_requests) == 1
+    first = r.output["waves"][0]["approval"]
+    assert first["required"] is True
+    assert first["answer"] == {"approvedBy": APPROVED_BY}
+    assert first["answeredAt"]
+    assert r.output["waves"][1]["approval"] == {"required": False}
+    assert r.output["cleanup"] == {"state": "NOT_NEEDED"}
+    assert r.jobs("TERMINATE_RECOVERY_INSTANCES") == []
+    assert len(existing_instances(r.sim)) == len(launched_by(r.sim, "START_RECOVERY")) > 0
+
+
+def test_a_drill_wave_marked_pause_before_waits_and_a_rejection_still_cleans_up(run):
+    p = plan("recovery-drill.json")
+    p["waves"][2]["pauseBefore"] = True
+    r = run("recovery-plan", p, approval="reject")
+    assert r.status == "FAILED" and r.error == "Rejected", r.cause
+    assert "wave 2 (web)" in r.cause
+    [request] = r.approval_requests
+    assert "pauseBefore" in request["message"]["request"]["reason"]
+    assert r.wave_jobs(2) == []
+    assert len(launched_by(r.sim, "START_DRILL")) == 9
+    assert existing_instances(r.sim) == {}
+
+
+def test_an_unanswered_approval_ends_the_run_with_approval_timed_out(run):
+    p = plan("real-recovery.json")
+    p.setdefault("options", {})["approvalTimeoutSeconds"] = 60  # the shortest allowed
+    r = run("recovery-plan", p, approval="never")
+    assert r.status == "FAILED"
+    assert r.error == "ApprovalTimedOut"
+    assert "within 60 s" in r.cause
+    assert r.jobs() == []
+
+
+def test_the_guard_refuses_a_real_recovery_instance_even_when_asked_directly(run, local):
+    _, _, handlers = local
+    r = run("recovery-plan", plan("real-recovery.json"))
+    assert r.status == "SUCCEEDED", r.cause
+    real = sorted(launched_by(r.sim, "START_RECOVERY"))
+    answer, errored = handlers.invoke("clean-up-drill", {"operation": "START", "recoveryInstanceIDs": real})
+    report = json.loads(answer)
+    assert not errored, report
+    assert report["state"] == "FAILED"
+    assert report["refusedCount"] == len(real)
+    assert all("isDrill" in n["reason"] for n in report["refused"])
+    state = local[0].state()
+    assert state["calls"].get("TerminateRecoveryInstances", 0) == 0
+    assert set(real) <= set(existing_instances(state))
+
+
+def test_a_failed_termination_fails_the_drill_and_names_the_instance(run):
+    stuck = "s-0a1b2c3d4e5f60001"  # wave 2 (web)
+    r = run("recovery-plan", plan("recovery-drill.json"),
+            faults={"failTerminate": {stuck: "UnauthorizedOperation: ec2:TerminateInstances"}})
+    assert r.status == "FAILED"
+    assert r.error == "CleanupFailed"
+    left = existing_instances(r.sim)
+    assert len(left) == 1
+    [(instance, job)] = left.items()
+    [server] = [s for s in job["servers"] if s["recoveryInstanceID"] == instance]
+    assert server["sourceServerID"] == stuck
+    assert instance in r.cause and "12 of 13" in r.cause
+
+
+# ---- the sweeper --------------------------------------------------------------------------------
+
+def drs_client(sim):
+    return boto3.client("drs", endpoint_url=sim.url, region_name="eu-west-1",
+                        aws_access_key_id="AKIDLOCAL", aws_secret_access_key="local")
+
+
+def start_job(sim, server, is_drill, execution, key):
+    drs = drs_client(sim)
+    job = drs.start_recovery(isDrill=is_drill, sourceServers=[{"sourceServerID": server}],
+                             tags={IDEMPOTENCY_TAG: key, EXECUTION_TAG: execution})["job"]
+    return job["jobID"]
+
+
+def age(sim, job_id, hours):
+    sim._call("POST", "/_sim/age", {"jobID": job_id, "hours": hours})
+
+
+def instance_of(sim, job_id, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for j in sim.state()["jobs"]:
+            if j["jobID"] == job_id and j["servers"][0]["launchStatus"] == "LAUNCHED":
+                return j["servers"][0]["recoveryInstanceID"]
+        time.sleep(0.2)
+    raise TimeoutError(job_id)
+
+
+def test_the_sweeper_terminates_an_orphaned_old_drill_instance_and_leaves_the_rest_alone(local):
+    sim, aws, handlers = local
+    sim.reset()
+    sfn = aws.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/dr-orchestrator-e2e"
+    machine = sfn.create_state_machine(
+        name="sweeper-e2e-long-run", roleArn=role,
+        definition=json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 300, "End": True}}}),
+    )["stateMachineArn"]
+    running = sfn.start_execution(stateMachineArn=machine, name="still-running")["executionArn"]
+    gone = machine.replace(":stateMachine:", ":execution:") + ":stopped-from-the-console"
+
+    orphan = start_job(sim, "s-0a1b2c3d4e5f60001", True, gone, "old-run#w0#b0")
+    real = start_job(sim, "s-0a1b2c3d4e5f60002", False, gone, "old-run#w1#b0")
+    young = start_job(sim, "s-0a1b2c3d4e5f60003", True, gone, "new-run#w0#b0")
+    in_use = start_job(sim, "s-0a1b2c3d4e5f60004", True, running, "long-run#w0#b0")
+    instances = {job: instance_of(sim, job) for job in (orphan, real, young, in_use)}
+    for job in (orphan, real, in_use):
+        age(sim, job, 30)
+
+    answer, errored = handlers.invoke("sweep-drill-instances", {"trigger": "CONSOLE"})
+    report = json.loads(answer)
+    assert not errored, report
+    assert [t["recoveryInstanceID"] for t in report["terminated"]] == [instances[orphan]]
+    assert report["terminated"][0]["ageHours"] >= 30
+    assert report["leftAlone"] == {"REAL_RECOVERY_INSTANCE": 1, "YOUNGER_THAN_MAX_AGE": 1,
+                                   "EXECUTION_STILL_RUNNING": 1}
+    state = sim.state()
+    terminate = [j for j in state["jobs"] if j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"]
+    assert [s["recoveryInstanceID"] for j in terminate for s in j["servers"]] == [instances[orphan]]
+    sfn.stop_execution(executionArn=running)
+
+    # Bad input: a clear error and no AWS call at all.
+    before = sum(sim.state()["calls"].values())
+    answer, errored = handlers.invoke("sweep-drill-instances", {"trigger": "CONSOLE", "maxAgeHours": 0})
+    assert errored and json.loads(answer)["errorType"] == "InvalidInput"
+    assert sum(sim.state()["calls"].values()) == before

@@ -12,8 +12,6 @@ use aws_sdk_drs::types::{
     StartRecoveryRequestSourceServer,
 };
 use aws_sdk_drs::Client;
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
 
 use super::errors::classify;
 use crate::contract::{DrsJobRef, DrsOperation, SourceServerSpec, StartRecoveryInput, Tags};
@@ -267,11 +265,7 @@ fn window_start(lookback: Duration) -> Result<String, TaskError> {
     let from = SystemTime::now()
         .checked_sub(lookback)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    DateTime::from(from)
-        .fmt(Format::DateTime)
-        .map_err(|e| TaskError::Unexpected {
-            message: format!("formatting the DescribeJobs window: {e}"),
-        })
+    super::api_time(from)
 }
 
 /// Finds a job started in the last `lookback` whose idempotency tag is `key`.

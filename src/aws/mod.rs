@@ -7,3 +7,19 @@ pub mod drs;
 pub mod errors;
 pub mod executions;
 pub mod recovery_instances;
+
+use std::time::SystemTime;
+
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+use crate::error::TaskError;
+
+/// A time as the DRS and Backup APIs take it in a string field (ISO 8601, UTC).
+pub(crate) fn api_time(t: SystemTime) -> Result<String, TaskError> {
+    DateTime::from(t)
+        .fmt(Format::DateTime)
+        .map_err(|e| TaskError::Unexpected {
+            message: format!("formatting a time for an API request: {e}"),
+        })
+}

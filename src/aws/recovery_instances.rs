@@ -3,6 +3,7 @@
 //! ([`crate::cleanup::may_terminate`]) judges the plain facts this returns.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use aws_sdk_drs::config::retry::RetryConfig;
 use aws_sdk_drs::types::{
@@ -81,14 +82,14 @@ pub async fn jobs(
     Ok(found)
 }
 
-/// Every job created since `from` (an ISO 8601 date-time DRS accepts).
+/// Every job created since `from`.
 pub async fn jobs_since(
     client: &Client,
-    from: &str,
+    from: SystemTime,
 ) -> Result<BTreeMap<String, JobWithServers>, TaskError> {
     let mut found = BTreeMap::new();
     let filters = DescribeJobsRequestFilters::builder()
-        .from_date(from)
+        .from_date(super::api_time(from)?)
         .build();
     collect_jobs(client, filters, &mut found).await?;
     Ok(found)

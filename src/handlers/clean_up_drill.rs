@@ -153,10 +153,15 @@ fn scope(input: Start) -> Result<Scope, TaskError> {
 
 async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupReport, TaskError> {
     let now = SystemTime::now();
-    let (run, since, wanted, mut refused) = match &scope {
-        Scope::Run { key_base, since } => {
-            let since = since.checked_sub(CLOCK_SKEW).unwrap_or(*since);
-            let recent = drs::jobs_since(client, &format_time(since)?).await?;
+    let since = match &scope {
+        Scope::Run { since, .. } => since.checked_sub(CLOCK_SKEW).unwrap_or(*since),
+        Scope::ByHand(_) => now.checked_sub(BY_HAND_LOOKBACK).unwrap_or(now),
+    };
+    // One read of the window's jobs serves both questions: which drill jobs are this run's,
+    // and which TERMINATE jobs an earlier attempt already started.
+    let recent = drs::jobs_since(client, since).await?;
+    let (run, wanted, mut refused) = match &scope {
+        Scope::Run { key_base, .. } => {
             let ids: Vec<String> = recent
                 .values()
                 .filter(|j| j.facts.initiated_by == "START_DRILL")
@@ -169,20 +174,14 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            (Some(key_base.as_str()), since, ids, Vec::new())
+            (Some(key_base.as_str()), ids, Vec::new())
         }
-        Scope::ByHand(ids) => (
-            None,
-            now.checked_sub(BY_HAND_LOOKBACK).unwrap_or(now),
-            ids.clone(),
-            Vec::new(),
-        ),
+        Scope::ByHand(ids) => (None, ids.clone(), Vec::new()),
     };
     let existing = drs::recovery_instances(client, Some(&wanted)).await?;
     // A TERMINATE job an earlier attempt started for an instance (and that has not failed it)
     // is reused: the call has no client token, and a second job would be refused anyway. An
     // instance that is gone because such a job terminated it counts as this cleanup's.
-    let recent = drs::jobs_since(client, &format_time(since)?).await?;
     let mut reused: BTreeMap<String, String> = BTreeMap::new();
     for t in recent
         .values()
@@ -261,7 +260,7 @@ async fn start(client: &aws_sdk_drs::Client, scope: Scope) -> Result<CleanupRepo
     let report = CleanupReport {
         state: CleanupState::InProgress,
         summary: String::new(),
-        started_at: format_time(now)?,
+        started_at: crate::aws::api_time(now)?,
         terminate_job_ids: job_ids.into_iter().collect(),
         instances: allowed.len() + terminated_before.len(),
         terminated: 0,
@@ -332,13 +331,5 @@ fn parse_time(field: &str, text: &str) -> Result<SystemTime, TaskError> {
                 field,
                 "must be an ISO 8601 date-time (2026-11-25T06:00:00Z)",
             )
-        })
-}
-
-fn format_time(t: SystemTime) -> Result<String, TaskError> {
-    DateTime::from(t)
-        .fmt(Format::DateTime)
-        .map_err(|e| TaskError::Unexpected {
-            message: format!("formatting a time: {e}"),
         })
 }

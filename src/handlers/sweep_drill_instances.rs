@@ -153,7 +153,9 @@ pub async fn handle(
 
     // An instance already in a TERMINATE job that has not ended is not asked again.
     let since = now - i64::try_from(max_age_hours * 3600).unwrap_or(i64::MAX / 2) - 3600;
-    let recent = drs::jobs_since(drs_client, &iso(since)?).await?;
+    let since =
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(since).unwrap_or(0));
+    let recent = drs::jobs_since(drs_client, since).await?;
     let busy: BTreeSet<String> = recent
         .values()
         .filter(|j| j.facts.initiated_by == "TERMINATE_RECOVERY_INSTANCES" && !j.completed)
@@ -199,12 +201,4 @@ pub async fn handle(
         terminate_job_ids,
         left_alone,
     })
-}
-
-fn iso(epoch_seconds: i64) -> Result<String, TaskError> {
-    aws_smithy_types::DateTime::from_secs(epoch_seconds)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .map_err(|e| TaskError::Unexpected {
-            message: format!("formatting a time: {e}"),
-        })
 }

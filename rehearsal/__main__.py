@@ -15,18 +15,22 @@ import argparse
 import functools
 import getpass
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 from .approval import approve, check_loopback, reject
 from .local_aws import LocalAws, client
-from .processes import ROOT, Handlers, Sim
-from .report import Progress, print_summary
+from .processes import REPORT_BUCKET, ROOT, Handlers, Sim
+from .report import Progress, fetch_report, print_report, print_summary
 from .workflow import WORKFLOWS, Engine, cost, last_statuses
 
 print = functools.partial(print, flush=True)  # progress must show while the run goes
 
 DEFAULT_PLAN = ROOT / "events" / "statemachine" / "recovery-drill.json"
+# Where the rehearsal copies each run's report (from the local S3 the report function wrote to).
+REPORTS = Path(os.environ.get("DR_REHEARSAL_REPORTS", ROOT / "target" / "rehearsal-reports"))
 
 
 def main(argv=None):
@@ -95,7 +99,7 @@ def main(argv=None):
 
 def run(engine, sim, workflow, plan, name):
     """One execution; the engine prints and answers its approval requests while it waits."""
-    progress = Progress(sim)
+    progress = Progress(sim, out=print)
     invoked_before = sum(engine.stats.invocations.values())
     started = time.time()
     arn = engine.start(workflow, plan, name)
@@ -105,7 +109,12 @@ def run(engine, sim, workflow, plan, name):
     result = engine.wait(arn, on_tick=progress.tick, timeout=7 * 24 * 3600 if manual else 900)
     progress.tick()
     events = engine.history(arn)
-    print_summary(result, last_statuses(events))
+    print_summary(result, last_statuses(events), out=print)
+    report = fetch_report(engine.aws.client("s3"), REPORT_BUCKET, arn, REPORTS)
+    if report:
+        print_report(report, out=print)
+    else:
+        print("\n  this run left no run report (a plan that is not prepared starts nothing and has none)")
     c = cost(events)
     print(f"\n  {time.time() - started:.1f}s, {c['stateTransitions']} state transitions, "
           f"{c['historyEvents']} history events, largest state payload {c['largestPayloadBytes']} bytes, "

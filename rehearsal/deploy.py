@@ -36,7 +36,7 @@ from moto.awslambda.exceptions import UnknownFunctionException
 
 from .approval import Approver
 from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
-from .processes import ROOT
+from .processes import REPORT_BUCKET, ROOT
 from .workflow import Stats, forwarder
 
 SAM_PYTHON = Path(os.environ.get("DR_SAM_PYTHON", ROOT / ".tools" / "sam" / "bin" / "python"))
@@ -50,6 +50,7 @@ FUNCTIONS = {
     "CheckStatusFunction": "check-status",
     "CleanUpDrillFunction": "clean-up-drill",
     "SweepDrillInstancesFunction": "sweep-drill-instances",
+    "ReportFunction": "report",
 }
 
 
@@ -107,6 +108,12 @@ def for_moto(template):
        TracingConfiguration (the state machines are created without them); nothing is changed
        for that, and tests/template checks both on the transformed template.
 
+    2. AWS::S3::Bucket ReportBucket gets a BucketName: the one the handlers were started with
+       (DR_REPORT_BUCKET, rehearsal.processes.REPORT_BUCKET). The handlers run under `cargo
+       lambda watch` before the stack exists, so they cannot be given the name moto would
+       choose; the deployed function's environment still names the bucket by its Ref, and the
+       deploy tests check that it resolves to this name.
+
     Nothing else is changed. The resource types moto cannot create at all (CloudWatch alarms,
     SNS subscriptions and topic policies, SQS queue policies) stay in the template: moto skips
     them with a warning, and `DeployedStack.skipped` lists them. Properties moto creates a
@@ -135,6 +142,10 @@ def for_moto(template):
             text = text.replace("${" + key + "}", _sub_reference(value))
         props["DefinitionString"] = {"Fn::Sub": text}
         notes.append(f"{logical}: DefinitionSubstitutions {sorted(substitutions)} as Fn::Sub references")
+    bucket = template["Resources"].get("ReportBucket")
+    if bucket is not None:
+        bucket.setdefault("Properties", {})["BucketName"] = REPORT_BUCKET
+        notes.append(f"ReportBucket: BucketName {REPORT_BUCKET} (the name the handlers were started with)")
     return template, notes
 
 

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # The handler binaries (src/bin); each answers an empty payload with InvalidInput and no AWS call,
 # which the readiness check relies on.
 HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
-            "clean-up-drill", "sweep-drill-instances"]
+            "clean-up-drill", "sweep-drill-instances", "report"]
+# The report bucket the handlers write to (DR_REPORT_BUCKET): the Engine creates it on the local
+# AWS; the deploy rehearsal gives the stack's ReportBucket this name (rehearsal.deploy.for_moto).
+REPORT_BUCKET = "dr-orchestrator-reports-rehearsal"
 
 
 def free_port():
@@ -92,6 +95,7 @@ def handler_environment(endpoint_url, aws_url=None):
     if aws_url:
         for service in LOCAL_AWS_SERVICES:
             env[f"AWS_ENDPOINT_URL_{service}"] = aws_url
+        env["DR_REPORT_BUCKET"] = REPORT_BUCKET
     return env
 
 

@@ -1,10 +1,15 @@
-"""What a person sees: progress while a run goes, and the per-wave, per-server summary."""
+"""What a person sees: progress while a run goes, the per-wave, per-server summary, and the
+run report the report function wrote (fetched from the local S3, with its RTO and RPO)."""
 
+import functools
 import json
 import re
 import time
+from pathlib import Path
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
+# Lines reach the terminal as they are printed, also when the output is piped.
+print = functools.partial(print, flush=True)
 
 
 class Progress:
@@ -117,6 +122,54 @@ def print_jobs(jobs, out):
             out(f"    {label} restore {job['restoreJobId']}: {job['state']} {target}")
         else:
             out(f"    {label} not started: {job.get('error')}: {job.get('cause')}")
+
+
+def fetch_report(s3, bucket, execution_arn, dest):
+    """Copies the run's report.html and report.json, and the history (runs/index.html), from the
+    report bucket to `dest`/<execution name>/; returns the local report.html, or None when the run
+    left no report."""
+    name = execution_arn.rsplit(":", 1)[-1]
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="runs/")
+            for o in page.get("Contents", [])]
+    html = [k for k in keys if k.endswith(f"/{name}/report.html")]
+    if not html:
+        return None
+    folder = Path(dest) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = html[0][: -len("report.html")]
+    for key, local in ((prefix + "report.html", "report.html"), (prefix + "report.json", "report.json"),
+                       ("runs/index.html", "index.html")):
+        if key in keys:
+            (folder / local).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return folder / "report.html"
+
+
+def print_report(path, out=print):
+    """The report's verdict and the measured RTO and RPO, per wave and worst overall."""
+    report = json.loads((Path(path).parent / "report.json").read_text())
+    verdict = report["verdict"]
+
+    def secs(s):
+        if s is None:
+            return "not measured"
+        m, s = divmod(int(s), 60)
+        h, m = divmod(m, 60)
+        return f"{h}h {m:02d}m {s:02d}s" if h else (f"{m}m {s:02d}s" if m else f"{s}s")
+
+    out(f"\nRun report: {verdict['state']}: {verdict['summary']}")
+    for name in ("worstRto", "worstRpo"):
+        worst = verdict.get(name)
+        if worst:
+            target = f" (target {secs(worst['targetSeconds'])})" if worst.get("targetSeconds") is not None else ""
+            out(f"  {name[5:].upper()} {secs(worst['seconds'])} worst, {worst['of']}{target}")
+    for wave in report["waves"]:
+        servers = [s for s in report["servers"] if s["wave"] == wave["index"]]
+        rtos = [s["rtoSeconds"] for s in servers if s.get("rtoSeconds") is not None]
+        rpos = [s["rpoSeconds"] for s in servers if s.get("rpoSeconds") is not None]
+        out(f"  {wave['name']}: {wave['state']}, {wave['launched']}/{wave['servers']} servers launched, "
+            f"{wave['restored']}/{wave['restores']} restores; RTO {secs(max(rtos)) if rtos else 'not measured'}, "
+            f"RPO {secs(max(rpos)) if rpos else 'not measured'}")
+    out(f"  report: {path}")
 
 
 def print_servers(job, out, indent="      "):

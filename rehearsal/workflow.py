@@ -9,7 +9,7 @@ import zipfile
 
 from .approval import AUTO_APPROVER, MODES, Approver
 from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
-from .processes import HANDLERS, ROOT
+from .processes import HANDLERS, REPORT_BUCKET, ROOT
 
 SUBSTITUTION_KEYS = {
     "prepare-plan": "PreparePlanFunctionArn",
@@ -18,6 +18,7 @@ SUBSTITUTION_KEYS = {
     "start-restore": "StartRestoreFunctionArn",
     "check-status": "CheckStatusFunctionArn",
     "clean-up-drill": "CleanUpDrillFunctionArn",
+    "report": "ReportFunctionArn",
 }
 WORKFLOWS = ("recovery-plan", "failback", "restore")
 TOPIC_NAME = "dr-orchestrator-notifications"
@@ -147,6 +148,9 @@ class Engine:
             done["role_arn"] = role["Role"]["Arn"]
             done["topic_arn"] = self.aws.client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
             assert done["topic_arn"] == TOPIC_ARN, done["topic_arn"]
+            s3 = self.aws.client("s3")
+            s3.create_bucket(Bucket=REPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+            s3.put_bucket_versioning(Bucket=REPORT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
             done["functions"] = set()
             done["machines"] = {}
         self.role_arn, self.topic_arn = done["role_arn"], done["topic_arn"]

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh --with-browser
 say() { printf '\n==> %s\n' "$*"; }
 
 say "cargo fmt --check"
@@ -22,8 +22,8 @@ done
 say "SAM, cfn-lint and checkov (their own virtualenvs; tests/template reads SAM's transform)"
 bash scripts/check_deploy.sh --tools-only
 
-say "pytest: boto3 conformance of the local endpoint, the transformed template, end-to-end workflows, the deploy rehearsal"
-python3 -m pytest -q tests/conformance tests/template tests/e2e tests/deploy rehearsal
+say "pytest: boto3 conformance of the local endpoint, the transformed template, the browser check, end-to-end workflows and run reports, the deploy rehearsal"
+DR_REQUIRE_BROWSER=1 python3 -m pytest -q tests/conformance tests/template tests/browser tests/e2e tests/deploy rehearsal
 
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
 bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"

@@ -28,6 +28,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// The drill sweeper's age limit, in hours.
     pub drill_instance_max_age_hours: u64,
+    /// The bucket the run reports go to (`DR_REPORT_BUCKET`; the report function's only).
+    pub report_bucket: Option<String>,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             job_lookback: Duration::from_secs(DEFAULT_JOB_LOOKBACK_HOURS * 3600),
             defaults: Defaults::default(),
             drill_instance_max_age_hours: DRILL_INSTANCE_MAX_AGE_HOURS.default,
+            report_bucket: None,
         }
     }
 }
@@ -71,6 +74,9 @@ impl Config {
             "DR_DRILL_INSTANCE_MAX_AGE_HOURS",
             DRILL_INSTANCE_MAX_AGE_HOURS,
         )?;
+        config.report_bucket = lookup("DR_REPORT_BUCKET")
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty());
         let d = &mut config.defaults;
         if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
             d.approval = match raw.trim() {

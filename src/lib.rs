@@ -19,6 +19,7 @@ pub mod handlers;
 pub mod idempotency;
 pub mod plan;
 pub mod preflight;
+pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod validate;

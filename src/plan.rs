@@ -16,6 +16,7 @@ use crate::contract::{
 use crate::error::TaskError;
 use crate::idempotency::EXECUTION_TAG;
 use crate::preflight::{self, Finding, Inventory, PreflightMode, PreflightReport, Severity};
+use crate::report::model::Targets;
 use crate::validate;
 
 /// An inclusive range of whole numbers an option may take, with its deployment default.
@@ -91,6 +92,23 @@ pub const KEEP_DRILL_INSTANCES_MINUTES: Limit = Limit {
     name: "keepDrillInstancesMinutes",
     min: 0,
     max: 1440,
+    default: 0,
+};
+
+/// A recovery-time target: minutes from the run's start (or the disaster event) until every
+/// server has launched; the run report judges each server against it.
+pub const RTO_TARGET_MINUTES: Limit = Limit {
+    name: "rtoTargetMinutes",
+    min: 1,
+    max: 10_080,
+    default: 0,
+};
+/// A recovery-point target: the most minutes of data a recovered server may lose (the run's
+/// start minus the point in time it launched from).
+pub const RPO_TARGET_MINUTES: Limit = Limit {
+    name: "rpoTargetMinutes",
+    min: 1,
+    max: 10_080,
     default: 0,
 };
 
@@ -219,6 +237,8 @@ pub struct Options {
     pub approval: Option<ApprovalMode>,
     pub approval_timeout_seconds: Option<u64>,
     pub keep_drill_instances_minutes: Option<u64>,
+    pub rto_target_minutes: Option<u64>,
+    pub rpo_target_minutes: Option<u64>,
 }
 
 /// A run's options with every default applied and every range checked.
@@ -237,6 +257,9 @@ pub struct ResolvedOptions {
     pub approval: Option<ApprovalMode>,
     pub approval_timeout_seconds: u64,
     pub keep_drill_instances_minutes: u64,
+    /// The plan's recovery targets, if it sets any (the run report judges by them).
+    #[serde(default)]
+    pub targets: Targets,
 }
 
 /// A recovery plan: ordered waves of source servers (listed, or selected by tags) and AWS
@@ -273,6 +296,12 @@ pub struct Wave {
     /// The run waits for a person's approval before this wave starts (drills too).
     #[serde(default)]
     pub pause_before: Option<bool>,
+    /// This wave's own targets, instead of the plan's `options.rtoTargetMinutes` /
+    /// `options.rpoTargetMinutes`.
+    #[serde(default)]
+    pub rto_target_minutes: Option<u64>,
+    #[serde(default)]
+    pub rpo_target_minutes: Option<u64>,
 }
 
 /// Source servers chosen by what DRS reports about them: every server carrying all of `tags`.
@@ -370,6 +399,10 @@ pub struct PreparedWave {
     pub scope: String,
     /// Whether the wave waits for a person before it starts, and what that person is asked.
     pub approval: WaveApproval,
+    /// The recovery targets its servers and restores are judged by (the wave's, else the
+    /// plan's).
+    #[serde(default)]
+    pub targets: Targets,
     pub rounds: Vec<Vec<Task>>,
 }
 
@@ -466,6 +499,8 @@ pub fn resolve_options(
             "keepDrillInstancesMinutes",
             options.keep_drill_instances_minutes.is_some(),
         ),
+        ("rtoTargetMinutes", options.rto_target_minutes.is_some()),
+        ("rpoTargetMinutes", options.rpo_target_minutes.is_some()),
     ];
     for (name, is_given) in given {
         if is_given && !allowed.contains(&name) {
@@ -475,6 +510,20 @@ pub fn resolve_options(
             ));
         }
     }
+    let targets = Targets {
+        rto_minutes: target(
+            RTO_TARGET_MINUTES,
+            "options",
+            options.rto_target_minutes,
+            problems,
+        ),
+        rpo_minutes: target(
+            RPO_TARGET_MINUTES,
+            "options",
+            options.rpo_target_minutes,
+            problems,
+        ),
+    };
     let mut pick = |limit: Limit, given: Option<u64>, default: u64| match given {
         None => default,
         Some(v) => limit.check(v).unwrap_or_else(|e| {
@@ -517,6 +566,7 @@ pub fn resolve_options(
             options.keep_drill_instances_minutes,
             KEEP_DRILL_INSTANCES_MINUTES.default,
         ),
+        targets,
     };
     if resolved.give_up_after_seconds < resolved.poll_interval_seconds {
         problems.push((
@@ -528,6 +578,23 @@ pub fn resolve_options(
         ));
     }
     resolved
+}
+
+/// A recovery target as given, checked: `None` when absent or out of range (then a problem).
+fn target(
+    limit: Limit,
+    at: &str,
+    given: Option<u64>,
+    problems: &mut Vec<(String, String)>,
+) -> Option<u64> {
+    let v = given?;
+    match limit.check(v) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push((format!("{at}.{}", limit.name), e));
+            None
+        }
+    }
 }
 
 /// Every problem of a recovery plan that can be seen without asking AWS.
@@ -550,6 +617,8 @@ pub fn check_recovery_plan(
             "approval",
             "approvalTimeoutSeconds",
             "keepDrillInstancesMinutes",
+            "rtoTargetMinutes",
+            "rpoTargetMinutes",
         ],
         &mut problems,
     );
@@ -593,6 +662,18 @@ pub fn check_recovery_plan(
                 ));
             }
         }
+        target(
+            RTO_TARGET_MINUTES,
+            &at,
+            wave.rto_target_minutes,
+            &mut problems,
+        );
+        target(
+            RPO_TARGET_MINUTES,
+            &at,
+            wave.rpo_target_minutes,
+            &mut problems,
+        );
         if wave.source_servers.is_empty() && wave.select.is_none() && wave.restores.is_empty() {
             problems.push((
                 at.clone(),
@@ -709,6 +790,8 @@ pub fn check_failback_plan(
             "maxConcurrentJobs",
             "approval",
             "approvalTimeoutSeconds",
+            "rtoTargetMinutes",
+            "rpoTargetMinutes",
         ],
         &mut problems,
     );
@@ -907,6 +990,10 @@ pub fn prepare_recovery(
             name,
             scope,
             approval: pause(wave.pause_before),
+            targets: Targets {
+                rto_minutes: wave.rto_target_minutes.or(ctx.options.targets.rto_minutes),
+                rpo_minutes: wave.rpo_target_minutes.or(ctx.options.targets.rpo_minutes),
+            },
             rounds,
         });
     }
@@ -953,6 +1040,7 @@ pub fn prepare_failback(
         })
         .collect();
     let mut findings = Vec::new();
+    let targets = ctx.options.targets;
     let scope = "failback".to_owned();
     let rounds = rounds(tasks, &ctx, &scope, &mut findings);
     let servers = plan.recovery_instance_ids.len();
@@ -970,6 +1058,7 @@ pub fn prepare_failback(
             name: "failback".into(),
             scope,
             approval: WaveApproval::not_required(),
+            targets,
             rounds,
         }],
     )
@@ -990,6 +1079,7 @@ pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<Prepar
             Task::Restore(restore.start(format!("{base}#r{r}"), format!("restore {r}")))
         })
         .collect();
+    let targets = ctx.options.targets;
     let scope = "restores".to_owned();
     let rounds = rounds(tasks, &ctx, &scope, &mut findings);
     finish_prepared(
@@ -1006,6 +1096,7 @@ pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<Prepar
             name: "restores".into(),
             scope,
             approval: WaveApproval::not_required(),
+            targets,
             rounds,
         }],
     )
@@ -1163,11 +1254,12 @@ fn ask_approvals(
 
 /// The most history events a run of `plan` can write if every round waits until it gives up.
 /// Per round: its tasks (about 10 events each) and one poll per interval (Wait, Task, Choice:
-/// 9 events); per wave a final check; plus the fixed states around them.
+/// 9 events); per wave a final check; plus the fixed states around them (the run report's two
+/// tasks among them).
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
     // The cleanup after a drill polls its TERMINATE jobs like a round.
-    let mut events = 50 + 9 * polls;
+    let mut events = 80 + 9 * polls;
     for wave in &plan.waves {
         events += if wave.approval.required { 40 } else { 30 };
         for round in &wave.rounds {

@@ -453,6 +453,8 @@ mod tests {
                 })
                 .collect(),
             pause_before: None,
+            rto_target_minutes: None,
+            rpo_target_minutes: None,
             select: select.map(|tags| crate::plan::Selector {
                 tags: tags
                     .iter()

@@ -10,7 +10,7 @@ use dr_orchestrator::contract::{
     self, StartFailbackInput, StartRecoveryInput, StartRestoreInput, WaveCheckInput,
 };
 use dr_orchestrator::error::TaskError;
-use dr_orchestrator::handlers::{clean_up_drill, sweep_drill_instances};
+use dr_orchestrator::handlers::{clean_up_drill, report, sweep_drill_instances};
 use dr_orchestrator::plan::{self, Defaults, RecoveryPlan, RestorePlan};
 use dr_orchestrator::validate;
 use serde_json::Value;
@@ -52,6 +52,8 @@ const INVALID: &[(&str, &str)] = &[
     ),
     ("clean-up-drill/invalid-no-operation.json", "operation"),
     ("sweep-drill-instances/invalid-max-age.json", "maxAgeHours"),
+    ("report/invalid-outcome-state.json", "run.outcome.state"),
+    ("report/invalid-operation.json", "operation"),
 ];
 
 /// The field each invalid workflow input must be rejected for.
@@ -170,6 +172,7 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
         }
         "clean-up-drill" => clean_up_drill::parse_request(payload).map(drop),
         "sweep-drill-instances" => sweep_drill_instances::parse_input(payload, 24).map(drop),
+        "report" => report::parse_request(payload).map(drop),
         other => panic!("events/{other}: no handler of that name"),
     }
 }
@@ -186,6 +189,7 @@ fn every_handler_sample_parses_or_is_rejected_as_listed() {
         "prepare-plan",
         "clean-up-drill",
         "sweep-drill-instances",
+        "report",
     ] {
         for entry in fs::read_dir(root.join(handler)).unwrap() {
             let path = entry.unwrap().path();

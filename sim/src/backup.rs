@@ -37,6 +37,13 @@ fn restore_json(store: &Store, r: &RestoreJob, now: i64) -> Value {
     if let Some(role) = &r.iam_role_arn {
         v["IamRoleArn"] = json!(role);
     }
+    if let Some(age) = store
+        .recovery_points
+        .get(&r.recovery_point_arn)
+        .and_then(|rp| rp.age_seconds)
+    {
+        v["RecoveryPointCreationDate"] = epoch(store.started_ms - age * 1000);
+    }
     match status {
         "COMPLETED" => {
             v["CompletionDate"] = epoch(r.ends_ms);

@@ -96,6 +96,7 @@ pub async fn state(State(shared): State<Shared>) -> Response {
                 "createdMs": j.created_ms,
                 "listedFromMs": j.listed_from_ms,
                 "listed": now >= j.listed_from_ms,
+                "startedMs": j.started_ms,
                 "endsMs": j.ends_ms(),
                 "tags": j.tags,
                 "servers": j.servers.iter().map(|s| json!({
@@ -103,6 +104,7 @@ pub async fn state(State(shared): State<Shared>) -> Response {
                     "recoveryInstanceID": s.recovery_instance_id,
                     "launchStatus": j.launch_status(s, now),
                     "settlesMs": s.settles_at_ms,
+                    "snapshotMs": s.recovery_snapshot.as_ref().map(|(_, at)| *at),
                     "failure": s.failure,
                 })).collect::<Vec<_>>(),
             })
@@ -119,6 +121,11 @@ pub async fn state(State(shared): State<Shared>) -> Response {
                 "status": r.status(now),
                 "createdMs": r.created_ms,
                 "endsMs": r.ends_ms,
+                "recoveryPointCreatedMs": store
+                    .recovery_points
+                    .get(&r.recovery_point_arn)
+                    .and_then(|rp| rp.age_seconds)
+                    .map(|age| store.started_ms - age * 1000),
             })
         })
         .collect();

@@ -184,11 +184,26 @@ pub async fn start_recovery(State(shared): State<Shared>, bytes: Bytes) -> Answe
     } else {
         Initiated::StartRecovery
     };
+    // Without a chosen snapshot, DRS launches from one it takes now: its point in time is the
+    // replicated data's, the server's replication lag ago.
+    let on_demand: Vec<(String, i64)> = members
+        .iter()
+        .filter_map(|(id, _)| {
+            let server = store.servers.get(id)?;
+            let (_, lag) = store.replication(server);
+            Some((id.clone(), now - i64::try_from(lag).unwrap_or(0) * 1000))
+        })
+        .collect();
     let job_id = store
         .create_job(initiated, is_drill, members, tags(req.get("tags")), now)?
         .job_id
         .clone();
     let job = store.jobs.last_mut().expect("just created");
+    for (id, at) in on_demand {
+        if let Some(m) = job.servers.iter_mut().find(|m| m.source_server_id == id) {
+            m.recovery_snapshot = Some(("on-demand".into(), at));
+        }
+    }
     for (id, snapshot) in chosen {
         if let Some(m) = job.servers.iter_mut().find(|m| m.source_server_id == id) {
             m.recovery_snapshot = Some(snapshot);
@@ -355,9 +370,11 @@ pub async fn describe_job_log_items(State(shared): State<Shared>, bytes: Bytes) 
             json!({"logDateTime": iso(job.started_ms), "event": "JOB_START", "eventData": {}}),
         ));
         for s in &job.servers {
+            // DRS logs a server's LAUNCH_START when its instance is launched (with the
+            // instance's ID); before that, the snapshot and conversion steps.
             let start_event = match job.initiated_by {
                 Initiated::TerminateRecoveryInstances => "CLEANUP_START",
-                _ => "LAUNCH_START",
+                _ => "SNAPSHOT_START",
             };
             items.push((
                 job.started_ms,

@@ -174,6 +174,10 @@ pub struct RecoveryPointSeed {
     pub restore_metadata: BTreeMap<String, String>,
     #[serde(default)]
     pub backup_size_in_bytes: i64,
+    /// How long before the simulator started the backup was taken: its
+    /// `RecoveryPointCreationDate`. Absent: AWS Backup does not say.
+    #[serde(default)]
+    pub age_seconds: Option<i64>,
 }
 
 /// Faults on demand, from the seed or `POST /_sim/faults`.

@@ -169,6 +169,8 @@ pub struct Store {
     pub quotas: Quotas,
     pub servers: BTreeMap<String, SourceServerSeed>,
     pub recovery_points: BTreeMap<String, RecoveryPointSeed>,
+    /// When this store was created (recovery points' ages count from it).
+    pub started_ms: i64,
     pub faults: Faults,
     pub jobs: Vec<Job>,
     pub restores: Vec<RestoreJob>,
@@ -199,6 +201,7 @@ impl Store {
             quotas: seed.quotas.clone(),
             servers,
             recovery_points,
+            started_ms: crate::clock::now_ms(),
             faults: seed.faults.clone(),
             jobs: Vec::new(),
             restores: Vec::new(),

@@ -5,8 +5,10 @@
 pub mod backup;
 pub mod drs;
 pub mod errors;
+pub mod evidence;
 pub mod executions;
 pub mod recovery_instances;
+pub mod reports;
 
 use std::time::SystemTime;
 

@@ -64,6 +64,8 @@ pub struct JobWithServers {
     /// `(recoveryInstanceID, sourceServerID, launchStatus)` of each participating server that
     /// names an instance.
     pub instances: Vec<(String, Option<String>, String)>,
+    /// `(sourceServerID, recoveryInstanceID, launchStatus)` of every participating server.
+    pub servers: Vec<(String, Option<String>, String)>,
     pub completed: bool,
 }
 
@@ -145,6 +147,19 @@ fn with_servers(job: &Job) -> JobWithServers {
                         .map(|l| l.as_str().to_owned())
                         .unwrap_or_default(),
                 ))
+            })
+            .collect(),
+        servers: job
+            .participating_servers()
+            .iter()
+            .map(|s| {
+                (
+                    s.source_server_id().unwrap_or_default().to_owned(),
+                    s.recovery_instance_id().map(str::to_owned),
+                    s.launch_status()
+                        .map(|l| l.as_str().to_owned())
+                        .unwrap_or_default(),
+                )
             })
             .collect(),
         completed: job.status().is_some_and(|s| s.as_str() == "COMPLETED"),

@@ -4,6 +4,7 @@
 pub mod check_status;
 pub mod clean_up_drill;
 pub mod prepare_plan;
+pub mod report;
 pub mod start_failback;
 pub mod start_recovery;
 pub mod start_restore;

@@ -15,6 +15,7 @@ from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
 from rehearsal.deploy import FUNCTIONS, for_moto
+from rehearsal.processes import REPORT_BUCKET
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -26,9 +27,11 @@ IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 CREATED_BY_MOTO = {
     "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule",
     "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::Lambda::Permission",
+    "AWS::S3::Bucket",
 }
 NOT_CREATED_BY_MOTO = {
     "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
 }
 WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",
              "RestoreStateMachine": "restore"}
@@ -115,6 +118,9 @@ def test_the_stack_is_created_and_every_resource_type_is_accounted_for(deployed,
     # The outputs name what the stack created.
     assert deployed.outputs["RecoveryPlanStateMachineArn"] == deployed.state_machine_arn()
     assert deployed.outputs["NotificationsTopicArn"] == deployed.physical_id("NotificationsTopic")
+    bucket = deployed.physical_id("ReportBucket")  # a bucket's physical ID is its name
+    assert deployed.outputs["ReportBucketName"] == bucket
+    assert deployed.outputs["ReportsIndex"] == f"s3://{bucket}/runs/index.html"
 
 
 def test_deployed_definitions_are_the_workflows_with_the_stack_functions_and_roles(deployed, transformed):
@@ -153,7 +159,8 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
     scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"])["FunctionName"]
                  for e in events if e["type"] == "TaskScheduled"]
     assert scheduled and set(scheduled) <= set(arns.values())
-    assert set(invoked) == {"prepare-plan", "start-recovery", "start-restore", "check-status", "clean-up-drill"}
+    assert set(invoked) == {"prepare-plan", "start-recovery", "start-restore", "check-status", "clean-up-drill",
+                            "report"}
     # dr-sim saw one drill job per wave, with the plan's servers, in wave order.
     jobs = [j for j in sim["jobs"] if j["initiatedBy"] != "TERMINATE_RECOVERY_INSTANCES"]
     assert len(jobs) == len(plan["waves"]) == 3
@@ -173,6 +180,16 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
     terminated = {s["recoveryInstanceID"] for j in sim["jobs"] if j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"
                   for s in j["servers"] if s["launchStatus"] == "TERMINATED"}
     assert launched and launched == terminated
+    # The run report is in the stack's bucket, where the output says.
+    report = output["report"]
+    assert report["written"] is True, report
+    bucket = deployed.physical_id("ReportBucket")
+    assert report["html"].startswith(f"s3://{bucket}/runs/")
+    s3 = deployed.client("s3")
+    key = report["json"].split(f"s3://{bucket}/", 1)[1]
+    measured = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert measured["executionId"] == arn and len(measured["servers"]) == 13
+    assert all(s["launchStatus"] == "LAUNCHED" and s["rtoSeconds"] > 0 for s in measured["servers"])
 
 
 def test_deployed_rules_target_the_deployed_state_machine_with_the_rule_role(deployed):
@@ -218,6 +235,8 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
         "DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
         "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
         "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
+    env = lam.get_function(FunctionName=deployed.physical_id("ReportFunction"))["Configuration"]["Environment"]
+    assert env["Variables"]["DR_REPORT_BUCKET"] == deployed.physical_id("ReportBucket") == REPORT_BUCKET
     # The execution logs' groups exist with the default retention.
     groups = {g["logGroupName"]: g for g in deployed.client("logs").describe_log_groups()["logGroups"]}
     for workflow in WORKFLOWS.values():
@@ -271,10 +290,15 @@ def test_a_declared_disaster_through_the_deployed_rule_starts_a_recovery_keyed_b
     assert all(e["id"] in k for k in keys), keys
 
 
-def test_the_only_template_change_is_substitutions_as_references_moto_resolves(transformed):
+def test_the_only_template_changes_are_substitutions_and_the_report_bucket_name(transformed):
     changed, notes = for_moto(transformed)
-    assert len(notes) == len(WORKFLOWS)
+    assert len(notes) == len(WORKFLOWS) + 1
+    bucket = dict(changed["Resources"]["ReportBucket"]["Properties"])
+    assert bucket.pop("BucketName") == REPORT_BUCKET
+    assert bucket == transformed["Resources"]["ReportBucket"]["Properties"]
     for name, resource in transformed["Resources"].items():
+        if name == "ReportBucket":
+            continue
         if name not in WORKFLOWS:
             assert changed["Resources"][name] == resource, f"{name} changed for moto"
             continue

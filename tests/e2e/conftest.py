@@ -15,7 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 from rehearsal.approval import is_approval_request  # noqa: E402
 from rehearsal.local_aws import LocalAws  # noqa: E402
-from rehearsal.processes import Handlers, Sim  # noqa: E402
+from rehearsal.processes import REPORT_BUCKET, Handlers, Sim  # noqa: E402
+from rehearsal.report import fetch_report  # noqa: E402
 from rehearsal.workflow import Engine, cost, last_statuses  # noqa: E402
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
@@ -48,8 +49,12 @@ def stack(local):
 class Run:
     """A finished execution: its result, history and what the endpoint saw."""
 
-    def __init__(self, result, events, sim_state, invocations, notifications=(), answers=()):
+    def __init__(self, result, events, sim_state, invocations, notifications=(), answers=(), report_html=None):
         self.result = result
+        # The run report the report function wrote, copied from the local S3: report.html and
+        # the report.json beside it (None for a run whose plan was never prepared).
+        self.report_html = report_html
+        self.report = json.loads((report_html.parent / "report.json").read_text()) if report_html else None
         self.status = result["status"]
         self.error = result.get("error")
         self.cause = result.get("cause") or ""
@@ -93,8 +98,12 @@ class LosingAnswers:
         return answer, errored
 
 
+def entered(events):
+    return {e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")}
+
+
 @pytest.fixture
-def run(local):
+def run(local, tmp_path_factory):
     """run(workflow, plan, ...) -> Run. approval: "auto" approves every approval request (as
     APPROVED_BY), "reject" rejects it (error Rejected), "never" leaves it unanswered (the
     workflow's timeout ends the run)."""
@@ -117,7 +126,16 @@ def run(local):
             arn = engine.start(workflow, plan, name)
             result = engine.wait(arn, timeout=timeout)
             events = engine.history(arn)
+            report = fetch_report(aws.client("s3"), REPORT_BUCKET, arn, tmp_path_factory.mktemp("reports"))
+            # Every run that got past preparing its plan leaves a report, succeeded or failed.
+            states = entered(events)
+            if "Run waves" in states:
+                assert "Write the report" in states, f"{arn} ended without its report step"
+                assert report is not None, f"{arn}: no report in the bucket"
+                where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
+                    else result.get("cause", "")
+                assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
             return Run(result, events, sim.state(), dict(engine.stats.invocations),
-                       engine.notifications(), engine.approver.answers)
+                       engine.notifications(), engine.approver.answers, report_html=report)
 
     return go

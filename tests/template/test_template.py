@@ -1,8 +1,10 @@
 """template.yaml as CloudFormation deploys it (after SAM's real transform, see conftest.py) against
 the rest of the project: substitutions and definitions agree both ways, each workflow invokes
 only its own functions and publishes only to the notifications topic, the functions are the
-seven binaries, the EC2 permissions work only through DRS on DRS-managed resources, only the
-drill clean-up functions may terminate recovery instances, the drill rule is off unless enabled
+eight binaries, the EC2 permissions work only through DRS on DRS-managed resources, only the
+drill clean-up functions may terminate recovery instances, every workflow ends with the report,
+whose bucket is versioned, encrypted, private, retained and expires reports only when told, and
+whose function may touch only the bucket's runs/ prefix, the drill rule is off unless enabled
 and the drill sweeper on unless disabled, the approval defaults reach prepare-plan, every failure
 reaches the notifications topic, and the EventBridge rules route the samples in
 events/eventbridge/ with the input the orchestrator expects, checked with moto's EventBridge (an
@@ -75,10 +77,12 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_a_placehold
 def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_prepare_plan_only(stack):
     topic = {"Fn::GetAtt": ["NotificationsTopic", "Arn"]}  # never: the topic's Ref is its ARN
     expected = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
-                                             "CheckStatusFunction", "CleanUpDrillFunction", "NotificationsTopic"},
+                                             "CheckStatusFunction", "CleanUpDrillFunction", "ReportFunction",
+                                             "NotificationsTopic"},
                 "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "CheckStatusFunction",
-                                         "NotificationsTopic"},
-                "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "CheckStatusFunction"}}
+                                         "ReportFunction", "NotificationsTopic"},
+                "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "CheckStatusFunction",
+                                        "ReportFunction"}}
     for name in WORKFLOWS:
         subs = stack.resources[name]["Properties"]["DefinitionSubstitutions"]
         assert topic not in subs.values()
@@ -93,7 +97,7 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
                    "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
     for name, function in stack.of_type("AWS::Lambda::Function").items():
-        if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction"}:
+        if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction", "ReportFunction"}:
             assert "Environment" not in function["Properties"], name
 
 
@@ -107,14 +111,15 @@ def test_each_workflow_may_invoke_only_the_functions_its_definition_uses(stack):
         assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_functions_are_the_seven_binaries_on_arm64_with_json_logs(stack):
+def test_functions_are_the_eight_binaries_on_arm64_with_json_logs(stack):
     functions = stack.of_type("AWS::Lambda::Function")
     binaries = {f["Properties"]["Code"]["S3Key"].removesuffix(".zip") for f in functions.values()}
     assert binaries == {p.stem for p in (ROOT / "src" / "bin").glob("*.rs")}
     assert binaries == {"prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
-                        "clean-up-drill", "sweep-drill-instances"}
-    assert {functions[f]["Properties"]["Code"]["S3Key"] for f in ("CleanUpDrillFunction", "SweepDrillInstancesFunction")} \
-        == {"clean-up-drill.zip", "sweep-drill-instances.zip"}
+                        "clean-up-drill", "sweep-drill-instances", "report"}
+    assert {functions[f]["Properties"]["Code"]["S3Key"]
+            for f in ("CleanUpDrillFunction", "SweepDrillInstancesFunction", "ReportFunction")} \
+        == {"clean-up-drill.zip", "sweep-drill-instances.zip", "report.zip"}
     for name, f in functions.items():
         p = f["Properties"]
         assert p["Architectures"] == ["arm64"] and p["Runtime"] == "provided.al2023", name
@@ -237,6 +242,80 @@ def test_the_sweeper_reads_only_the_executions_of_the_stacks_workflows(stack):
     assert env == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "24"}
 
 
+# --- the run report --------------------------------------------------------------------------
+
+
+def test_every_workflow_ends_with_the_report_function_and_may_invoke_it(stack):
+    for name in WORKFLOWS:
+        props = stack.resources[name]["Properties"]
+        assert props["DefinitionSubstitutions"]["ReportFunctionArn"] == {"Fn::GetAtt": ["ReportFunction", "Arn"]}
+        assert "ReportFunction" in invoked_functions(stack, props["RoleArn"]["Fn::GetAtt"][0]), name
+    report = stack.resources["ReportFunction"]["Properties"]
+    assert report["Environment"]["Variables"] == {"DR_REPORT_BUCKET": {"Ref": "ReportBucket"}}
+    assert report["Timeout"] >= 120
+    (binary,) = [f["Metadata"]["BuildProperties"]["Binary"] for n, f in SOURCE["Resources"].items() if n == "ReportFunction"]
+    assert binary == "report"
+
+
+def test_the_report_bucket_is_versioned_encrypted_private_and_retained(stack):
+    bucket = stack.resources["ReportBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    p = bucket["Properties"]
+    assert p["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms", "aws:kms:dsse"}
+    assert p["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert p["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "AccessControl" not in p and "WebsiteConfiguration" not in p
+    # The only bucket policy refuses every request without TLS, on the bucket and its objects.
+    (policy,) = stack.of_type("AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": "ReportBucket"}
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Resource"] == [{"Fn::GetAtt": ["ReportBucket", "Arn"]}, "${ReportBucket.Arn}/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    outputs = stack.template["Outputs"]
+    assert outputs["ReportBucketName"]["Value"] == {"Ref": "ReportBucket"}
+    assert outputs["ReportsIndex"]["Value"] == {"Fn::Sub": "s3://${ReportBucket}/runs/index.html"}
+
+
+def test_reports_are_kept_forever_unless_the_retention_parameter_says(transformed, make_stack):
+    param = transformed["Parameters"]["ReportRetentionDays"]
+    assert (param["Type"], param["Default"], param["MinValue"]) == ("Number", 0, 0)
+    assert "LifecycleConfiguration" not in make_stack().resources["ReportBucket"]["Properties"]
+    rules = make_stack(ReportRetentionDays=30).resources["ReportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert all(r["Status"] == "Enabled" and "Prefix" not in r and "Filter" not in r for r in rules)
+    (expire,) = [r for r in rules if "ExpirationInDays" in r]
+    assert expire["ExpirationInDays"] == "30"
+    assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": "30"}
+    # The delete markers expiry leaves behind go too, once nothing is under them.
+    assert [r for r in rules if r is not expire] == [{"Id": "RemoveExpiredDeleteMarkers", "Status": "Enabled",
+                                                       "ExpiredObjectDeleteMarker": True}]
+
+
+def test_the_report_function_touches_only_the_runs_prefix_of_its_bucket(stack):
+    role = "ReportFunctionRole"
+    s3 = [s for s in statements(stack, role) if any(a.startswith("s3:") for a in as_list(s["Action"]))]
+    objects = [s for s in s3 if "s3:ListBucket" not in as_list(s["Action"])]
+    (rw,) = objects
+    assert sorted(as_list(rw["Action"])) == ["s3:GetObject", "s3:PutObject"] and rw["Effect"] == "Allow"
+    assert rw["Resource"] == "${ReportBucket.Arn}/runs/*" and "Condition" not in rw
+    (listing,) = [s for s in s3 if s is not rw]
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == {"Fn::GetAtt": ["ReportBucket", "Arn"]}
+    # Unconditional on the report bucket: without it a missing key is a 403, not a 404.
+    assert "Condition" not in listing
+    others = {a for s in statements(stack, role) for a in as_list(s["Action"])} - {"s3:GetObject", "s3:PutObject",
+                                                                                  "s3:ListBucket"}
+    assert others == {"drs:DescribeJobs", "drs:DescribeJobLogItems", "drs:DescribeRecoveryInstances",
+                      "backup:ListRestoreJobs"}
+    # No other role of the stack may touch S3 at all (the functions' code comes from SAM's bucket
+    # at deployment, not through their roles).
+    for other in stack.of_type("AWS::IAM::Role"):
+        if other != role:
+            assert not any(a.startswith("s3:") for s in statements(stack, other) for a in as_list(s["Action"])), other
+
+
 # --- logs, rules, alarms ---------------------------------------------------------------------
 
 
@@ -345,11 +424,14 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
         queue = {"Fn::GetAtt": [f"{rule}DeadLetterQueue", "QueueName"]}
         expected += alarms_on(stack, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) \
             or [(rule, "dead letters")]
-    expected += alarms_on(stack, "AWS/Lambda", "Errors", "FunctionName", {"Ref": "SweepDrillInstancesFunction"}) \
-        or [("SweepDrillInstancesFunction", "Errors")]
+    # The functions whose failure no failed execution shows: the sweeper (invoked by its rule) and
+    # the report (a run that succeeded may still have no report).
+    for function in ["SweepDrillInstancesFunction", "ReportFunction"]:
+        expected += alarms_on(stack, "AWS/Lambda", "Errors", "FunctionName", {"Ref": function}) \
+            or [(function, "Errors")]
     missing = [e for e in expected if isinstance(e, tuple)]
     assert missing == []
-    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 16
+    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 17
     for a in expected:
         p = a["Properties"]
         assert p["AlarmActions"] == [{"Ref": "NotificationsTopic"}]

@@ -1,0 +1,521 @@
+//! `report`: the run report. Every workflow calls it when its run ends, whether the run
+//! succeeded or failed, with its whole state (`{"operation": ..., "run": $}`):
+//!
+//! - `MEASURE` (recovery-plan, before a drill's instances are terminated: a terminated
+//!   instance's snapshot time cannot be read any more) reads what DRS and AWS Backup recorded
+//!   about the run and stores it as `measurements.json`; it returns where.
+//! - `WRITE` measures (or reads the measurements), judges the run against its targets, writes
+//!   `report.json` and `report.html` under `runs/<plan>/<execution>/` and adds the run to the
+//!   history (`runs/index.json`, `runs/index.html`) with conditional writes, so that two runs
+//!   ending at once both stay in it. It returns the report's location and verdict, and the
+//!   run's cause with the report's location added.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+use crate::aws::{evidence, reports};
+use crate::config::Config;
+use crate::contract;
+use crate::error::TaskError;
+use crate::plan::{PreparedPlan, Task};
+use crate::report::measure::{self, Evidence, PlannedWave, RunFacts, WaveOutcome};
+use crate::report::model::{ApprovalRecord, Outcome};
+use crate::report::{html, index};
+
+/// How far before a run's start its jobs are looked for (clocks differ).
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+/// Conditional writes of the history tried before giving up (each loser merges again).
+const INDEX_ATTEMPTS: u32 = 12;
+/// Characters a plan name keeps in an S3 key; the others become `-`.
+fn key_safe(text: &str) -> String {
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if safe.is_empty() || safe.chars().all(|c| c == '.') {
+        "unnamed".into()
+    } else {
+        safe
+    }
+}
+
+/// The clients and the bucket `report` needs.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub drs: aws_sdk_drs::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub s3: aws_sdk_s3::Client,
+    /// The report bucket (`DR_REPORT_BUCKET`).
+    pub bucket: String,
+}
+
+impl Clients {
+    /// The clients from the shared SDK configuration; the deployment must name the bucket.
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Clients, String> {
+        let bucket = config
+            .report_bucket
+            .clone()
+            .ok_or("DR_REPORT_BUCKET is not set: the report function needs its bucket")?;
+        Ok(Clients {
+            drs: aws_sdk_drs::Client::new(sdk),
+            backup: aws_sdk_backup::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    // A local S3 (an endpoint override) is addressed by path: its bucket names
+                    // are not host names.
+                    .force_path_style(
+                        std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                            || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+                    )
+                    .build(),
+            ),
+            bucket,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Operation {
+    Measure,
+    Write,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Request {
+    operation: Operation,
+    run: RunState,
+}
+
+/// The workflow's state when the run ended: the prepared plan and what the workflow added.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunState {
+    #[serde(flatten)]
+    plan: PreparedPlan,
+    /// Each wave's result, when the waves ran to the end.
+    #[serde(default)]
+    wave_results: Option<Vec<WaveResult>>,
+    #[serde(default)]
+    outcome: Option<Outcome>,
+    #[serde(default)]
+    cleanup_result: Option<CleanupResult>,
+    #[serde(default)]
+    measured: Option<Measured>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WaveResult {
+    index: usize,
+    state: String,
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    ended_at: Option<String>,
+    #[serde(default)]
+    approval: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CleanupResult {
+    #[serde(default)]
+    report: Option<Value>,
+}
+
+/// Where `MEASURE` stored the evidence.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Measured {
+    pub key: String,
+}
+
+/// What `measurements.json` holds.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Measurements {
+    measured_at: String,
+    evidence: Evidence,
+}
+
+/// `WRITE`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Written {
+    pub written: bool,
+    pub bucket: String,
+    /// `s3://bucket/runs/<plan>/<execution>/report.html`, and the same for `report.json`.
+    pub html: String,
+    pub json: String,
+    pub index: String,
+    pub verdict: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_rto_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_rpo_seconds: Option<i64>,
+    /// The run's cause with the report's location, for the run's `Fail` state (for a run
+    /// that succeeded, the location alone).
+    pub cause: String,
+}
+
+/// A request, parsed and checked: nothing invalid reaches AWS.
+pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskError> {
+    let request: Request = contract::parse(payload)?;
+    let run = request.run;
+    let plan = &run.plan;
+    let since = parse_time("run.cleanup.since", &plan.cleanup.since)?;
+    parse_time("run.startedAt", &plan.started_at)?;
+    if !plan.execution_id.starts_with("arn:") {
+        return Err(TaskError::invalid(
+            "run.executionId",
+            "must be the execution's ARN ($$.Execution.Id)",
+        ));
+    }
+    if plan.cleanup.key_base.is_empty() {
+        return Err(TaskError::invalid(
+            "run.cleanup.keyBase",
+            "must not be empty",
+        ));
+    }
+    let outcome = match (&run.outcome, request.operation) {
+        (Some(o), _) => o.clone(),
+        (None, _) => {
+            return Err(TaskError::invalid(
+                "run.outcome",
+                "is required: the workflow sets it when the waves end ({\"state\": \"SUCCEEDED\"} or FAILED with error and cause)",
+            ))
+        }
+    };
+    if !matches!(outcome.state.as_str(), "SUCCEEDED" | "FAILED") {
+        return Err(TaskError::invalid(
+            "run.outcome.state",
+            format!("must be SUCCEEDED or FAILED, got {:?}", outcome.state),
+        ));
+    }
+    let mut waves = Vec::new();
+    let mut recovery_points = BTreeSet::new();
+    for wave in &plan.waves {
+        let mut planned = PlannedWave {
+            index: wave.index,
+            name: wave.name.clone(),
+            targets: wave.targets,
+            ..PlannedWave::default()
+        };
+        for task in wave.rounds.iter().flatten() {
+            match task {
+                Task::Recovery(r) => planned
+                    .servers
+                    .extend(r.source_servers.iter().map(|s| s.source_server_id.clone())),
+                Task::Failback(f) => planned
+                    .servers
+                    .extend(f.recovery_instance_ids.iter().flatten().cloned()),
+                Task::Restore(r) => {
+                    recovery_points.insert(r.recovery_point_arn.clone());
+                    planned.restores.push((
+                        r.label.clone().unwrap_or_else(|| r.idempotency_key.clone()),
+                        r.recovery_point_arn.clone(),
+                    ));
+                }
+            }
+        }
+        waves.push(planned);
+    }
+    let results = run.wave_results.as_deref().unwrap_or_default();
+    let approvals = results
+        .iter()
+        .filter_map(|w| {
+            let a = w.approval.as_ref()?;
+            if a.get("required") != Some(&Value::Bool(true)) {
+                return None;
+            }
+            let answer = a.get("answer");
+            let by = answer
+                .and_then(|x| x.get("approvedBy").or_else(|| x.get("by")))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            Some(ApprovalRecord {
+                wave: w.index,
+                by,
+                answered_at: a
+                    .get("answeredAt")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                reason: a
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+        })
+        .collect();
+    let facts = RunFacts {
+        workflow: enum_text(&plan.workflow),
+        plan_name: plan.plan_name.clone(),
+        is_drill: plan.is_drill,
+        execution_id: plan.execution_id.clone(),
+        trigger: enum_text(&plan.trigger.kind),
+        disaster_at: match plan.trigger.kind {
+            crate::plan::TriggerKind::Event => plan.trigger.time.clone(),
+            _ => None,
+        },
+        run_started_at: plan.started_at.clone(),
+        run_ended_at: String::new(),
+        outcome,
+        targets: plan.options.targets,
+        waves,
+        wave_outcomes: results
+            .iter()
+            .map(|w| WaveOutcome {
+                index: w.index,
+                state: w.state.clone(),
+                started_at: w.started_at.clone(),
+                ended_at: w.ended_at.clone(),
+            })
+            .collect(),
+        preflight: serde_json::to_value(&plan.preflight).unwrap_or(Value::Null),
+        approvals,
+        cleanup: run.cleanup_result.and_then(|c| c.report),
+    };
+    if let Some(m) = &run.measured {
+        if !m.key.starts_with("runs/") {
+            return Err(TaskError::invalid(
+                "run.measured.key",
+                "must be a key under runs/ that MEASURE returned",
+            ));
+        }
+    }
+    Ok((
+        request.operation == Operation::Write,
+        facts,
+        Planned {
+            key_base: plan.cleanup.key_base.clone(),
+            since: since.checked_sub(CLOCK_SKEW).unwrap_or(since),
+            recovery_points,
+            measured: run.measured,
+        },
+    ))
+}
+
+/// What the adapters are asked for.
+#[derive(Debug)]
+pub struct Planned {
+    key_base: String,
+    since: SystemTime,
+    recovery_points: BTreeSet<String>,
+    measured: Option<Measured>,
+}
+
+/// Handles one invocation.
+pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Value, TaskError> {
+    let (write, mut facts, planned) = parse_request(event.payload)?;
+    let prefix = format!(
+        "runs/{}/{}/",
+        key_safe(&facts.plan_name),
+        key_safe(facts.execution_id.rsplit(':').next().unwrap_or_default())
+    );
+    if !write {
+        let evidence = gather(clients, &planned).await?;
+        let key = format!("{prefix}measurements.json");
+        let body = serde_json::to_vec(&Measurements {
+            measured_at: now_text()?,
+            evidence,
+        })
+        .map_err(unexpected)?;
+        reports::put(&clients.s3, &clients.bucket, &key, body, "application/json").await?;
+        info!(key, "measured");
+        return serde_json::to_value(Measured { key }).map_err(unexpected);
+    }
+    let evidence = match &planned.measured {
+        Some(m) => match reports::get(&clients.s3, &clients.bucket, &m.key).await? {
+            Some(stored) => {
+                serde_json::from_slice::<Measurements>(&stored.body)
+                    .map_err(|e| TaskError::Unexpected {
+                        message: format!("{} is not a measurements file: {e}", m.key),
+                    })?
+                    .evidence
+            }
+            None => gather(clients, &planned).await?,
+        },
+        None => gather(clients, &planned).await?,
+    };
+    facts.run_ended_at = now_text()?;
+    let report = measure::report(&facts, &evidence);
+    let page = html::report_page(&report).map_err(|e| TaskError::Unexpected {
+        message: format!("rendering report.html: {e}"),
+    })?;
+    let json_key = format!("{prefix}report.json");
+    let html_key = format!("{prefix}report.html");
+    let body = serde_json::to_vec_pretty(&report).map_err(unexpected)?;
+    reports::put(
+        &clients.s3,
+        &clients.bucket,
+        &json_key,
+        body,
+        "application/json",
+    )
+    .await?;
+    reports::put(
+        &clients.s3,
+        &clients.bucket,
+        &html_key,
+        page.into_bytes(),
+        "text/html; charset=utf-8",
+    )
+    .await?;
+    let entry = index::entry(&report, html_key.trim_start_matches("runs/"));
+    update_history(clients, entry).await?;
+    let s3 = |key: &str| format!("s3://{}/{key}", clients.bucket);
+    let written = Written {
+        written: true,
+        bucket: clients.bucket.clone(),
+        html: s3(&html_key),
+        json: s3(&json_key),
+        index: s3("runs/index.html"),
+        verdict: report.verdict.state.clone(),
+        summary: report.verdict.summary.clone(),
+        worst_rto_seconds: report.verdict.worst_rto.as_ref().map(|w| w.seconds),
+        worst_rpo_seconds: report.verdict.worst_rpo.as_ref().map(|w| w.seconds),
+        cause: match &report.outcome.cause {
+            Some(c) => format!("{c} (run report: {})", s3(&html_key)),
+            None => format!("run report: {}", s3(&html_key)),
+        },
+    };
+    info!(html = %written.html, verdict = %written.verdict, "report written");
+    serde_json::to_value(written).map_err(unexpected)
+}
+
+async fn gather(clients: &Clients, planned: &Planned) -> Result<Evidence, TaskError> {
+    let jobs = evidence::run_jobs(&clients.drs, &planned.key_base, planned.since).await?;
+    let instances = evidence::instances(&clients.drs, &evidence::instance_ids(&jobs)).await?;
+    let points: BTreeSet<&str> = planned.recovery_points.iter().map(String::as_str).collect();
+    let restores = evidence::restore_jobs(&clients.backup, &points, planned.since).await?;
+    Ok(Evidence {
+        jobs,
+        instances,
+        restores,
+    })
+}
+
+/// Adds `entry` to `runs/index.json` and renders `runs/index.html` from it. Each object is
+/// written only if it has not changed since it was read; a writer that loses reads and merges
+/// again, so an entry another run added in between is kept.
+async fn update_history(
+    clients: &Clients,
+    entry: crate::report::model::IndexEntry,
+) -> Result<(), TaskError> {
+    const JSON: &str = "runs/index.json";
+    const HTML: &str = "runs/index.html";
+    let (s3, bucket) = (&clients.s3, clients.bucket.as_str());
+    for attempt in 0..INDEX_ATTEMPTS {
+        if attempt > 0 {
+            // Spread the retries of runs that ended together.
+            let jitter = u64::from(
+                SystemTime::now()
+                    .elapsed()
+                    .unwrap_or_default()
+                    .subsec_nanos()
+                    ^ std::process::id(),
+            ) % 200;
+            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt) + jitter)).await;
+        }
+        // The page's ETag is read first: whoever writes the page after us has read the
+        // history after our write of it.
+        let page_before = reports::get(s3, bucket, HTML).await?.map(|v| v.etag);
+        let stored = reports::get(s3, bucket, JSON).await?;
+        let history = match &stored {
+            Some(v) => serde_json::from_slice(&v.body).map_err(|e| TaskError::Unexpected {
+                message: format!("{JSON} is not a run history: {e}"),
+            })?,
+            None => index::History::default(),
+        };
+        let history = index::merge(history, entry.clone());
+        let body = serde_json::to_vec_pretty(&history).map_err(unexpected)?;
+        let expect = match &stored {
+            Some(v) => reports::Expect::Unchanged(&v.etag),
+            None => reports::Expect::Absent,
+        };
+        if !reports::put_if(s3, bucket, JSON, body, "application/json", expect).await? {
+            continue;
+        }
+        let page = html::index_page(&history.runs).map_err(|e| TaskError::Unexpected {
+            message: format!("rendering runs/index.html: {e}"),
+        })?;
+        let expect = match &page_before {
+            Some(etag) => reports::Expect::Unchanged(etag),
+            None => reports::Expect::Absent,
+        };
+        if reports::put_if(
+            s3,
+            bucket,
+            HTML,
+            page.into_bytes(),
+            "text/html; charset=utf-8",
+            expect,
+        )
+        .await?
+        {
+            return Ok(());
+        }
+    }
+    Err(TaskError::Conflict {
+        message: format!(
+            "the run history (runs/index.json) changed under {INDEX_ATTEMPTS} attempts in a row; this run's report is written, its history entry is not"
+        ),
+    })
+}
+
+fn enum_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn parse_time(field: &str, text: &str) -> Result<SystemTime, TaskError> {
+    DateTime::from_str(text, Format::DateTime)
+        .ok()
+        .and_then(|t| SystemTime::try_from(t).ok())
+        .ok_or_else(|| {
+            TaskError::invalid(
+                field,
+                "must be an ISO 8601 date-time (2026-11-25T06:00:00Z)",
+            )
+        })
+}
+
+fn now_text() -> Result<String, TaskError> {
+    crate::aws::api_time(SystemTime::now())
+}
+
+fn unexpected(e: serde_json::Error) -> TaskError {
+    TaskError::Unexpected {
+        message: format!("serialising the report: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_names_become_safe_key_parts() {
+        assert_eq!(key_safe("payments app/v2"), "payments-app-v2");
+        assert_eq!(key_safe(".."), "unnamed");
+        assert_eq!(key_safe("Q4 drill_1.x"), "Q4-drill_1.x");
+    }
+}

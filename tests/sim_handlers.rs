@@ -13,7 +13,7 @@ use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::check_status::{self, Clients};
 use dr_orchestrator::handlers::{
-    clean_up_drill, prepare_plan, start_failback, start_recovery, start_restore,
+    clean_up_drill, prepare_plan, report, start_failback, start_recovery, start_restore,
 };
 use dr_sim::seed::{Faults, RestoreOutcome};
 use dr_sim::{Running, Seed};
@@ -637,4 +637,55 @@ async fn bad_cleanup_requests_are_refused_before_any_aws_call() {
         env.calls("DescribeJobs") + env.calls("DescribeRecoveryInstances"),
         0
     );
+}
+
+// ---- the run report (report) -----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_bad_report_request_names_the_field_and_calls_nothing() {
+    let env = env(Faults::default()).await;
+    // S3 at a closed port: any call would end in a connection error, not InvalidInput.
+    let closed = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let s3_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let clients = report::Clients {
+        drs: env.clients.drs.clone(),
+        backup: env.clients.backup.clone(),
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .endpoint_url(s3_url)
+                .force_path_style(true)
+                .region(Region::new("eu-west-1"))
+                .credentials_provider(Credentials::new("AKIDLOCAL", "local", None, None, "test"))
+                .build(),
+        ),
+        bucket: "reports".into(),
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/report");
+    for (sample, field) in [
+        ("invalid-outcome-state.json", "run.outcome.state"),
+        ("invalid-operation.json", "operation"),
+    ] {
+        let payload: Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join(sample)).unwrap()).unwrap();
+        let err = report::handle(&clients, event(payload)).await.unwrap_err();
+        let TaskError::InvalidInput { field: f, .. } = &err else {
+            panic!("{sample}: {err:?}")
+        };
+        assert_eq!(f, field, "{sample}");
+        assert_eq!(err.name(), "InvalidInput");
+    }
+    let mut payload: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("write-after-a-drill.json")).unwrap(),
+    )
+    .unwrap();
+    payload["run"]["cleanup"]["since"] = json!("yesterday");
+    let err = report::handle(&clients, event(payload)).await.unwrap_err();
+    assert!(
+        matches!(&err, TaskError::InvalidInput { field, .. } if field == "run.cleanup.since"),
+        "{err:?}"
+    );
+    let calls: u64 = env.sim.store.lock().unwrap().calls.values().sum();
+    assert_eq!(calls, 0, "bad input makes no AWS call");
 }

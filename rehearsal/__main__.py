@@ -114,7 +114,7 @@ def run(engine, sim, workflow, plan, name):
     if report:
         print_report(report, out=print)
     else:
-        print("\n  this run left no run report (a plan that is not prepared starts nothing and has none)")
+        print("\n  this run left no run report: the report function failed (see its log)")
     c = cost(events)
     print(f"\n  {time.time() - started:.1f}s, {c['stateTransitions']} state transitions, "
           f"{c['historyEvents']} history events, largest state payload {c['largestPayloadBytes']} bytes, "

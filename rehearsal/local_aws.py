@@ -19,7 +19,8 @@ moto 5.2.1 is adjusted in five places while a LocalAws runs, each explained wher
 2. Lambda invoke goes to `route` (the real handler) instead of Docker.
 3. moto's CloudFormation creates state machines in the backend that executes them.
 4. A state machine may run more than once (Execution.__deepcopy__).
-5. $$.State.EnteredTime is written as Step Functions writes it (2026-11-25T06:40:09.306Z).
+5. $$.State.EnteredTime and $$.Execution.StartTime are written as Step Functions writes them
+   (2026-11-25T06:40:09.306Z).
 
 moto's backends and its configuration are per process, whichever server serves them: only one
 LocalAws may run in a process at a time (`LocalAws.current`), and on exit it stops the executions
@@ -176,8 +177,24 @@ class LocalAws:
         #    `datetime` import only for that timestamp: it gets one whose isoformat() is AWS's.
         self._saved["state_datetime"] = parser_state.datetime
         parser_state.datetime = types.SimpleNamespace(datetime=_AwsTime, timezone=datetime.timezone)
+        #    $$.Execution.StartTime is the execution's start date, written the same way.
+        self._saved["execution_details"] = ParserExecution.get_start_execution_details
+        original = ParserExecution.get_start_execution_details
+
+        def start_execution_details(execution):
+            details = original(execution)
+            start = details.start_time
+            if isinstance(start, datetime.datetime):
+                if start.tzinfo is None:
+                    start = start.replace(tzinfo=datetime.timezone.utc)
+                details.start_time = _AwsTime.fromtimestamp(start.timestamp(), tz=datetime.timezone.utc).isoformat()
+            return details
+
+        ParserExecution.get_start_execution_details = start_execution_details
 
     def _revert(self):
+        if "execution_details" in self._saved:
+            ParserExecution.get_start_execution_details = self._saved.pop("execution_details")
         if "state_datetime" in self._saved:
             parser_state.datetime = self._saved.pop("state_datetime")
         if "execution_deepcopy" in self._saved:

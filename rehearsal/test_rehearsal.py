@@ -192,11 +192,13 @@ def test_a_person_answers_from_another_terminal(aws, capsys):
 
 def test_the_context_object_times_are_written_as_step_functions_writes_them(aws):
     definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Pass", "Parameters": {
-        "entered.$": "$$.State.EnteredTime"}, "End": True}}})
+        "entered.$": "$$.State.EnteredTime", "started.$": "$$.Execution.StartTime"}, "End": True}}})
     with Engine(FakeHandlers(), aws) as engine:
         done = engine.wait(engine.start_definition("times", definition, {}, "t"), timeout=30)
-    entered = json.loads(done["output"])["entered"]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entered), entered
+    times = json.loads(done["output"])
+    for name in ("entered", "started"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", times[name]), times
+    assert times["started"] <= times["entered"], times
 
 
 def test_an_unknown_approval_mode_is_refused():

@@ -172,6 +172,7 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
         }
         "clean-up-drill" => clean_up_drill::parse_request(payload).map(drop),
         "sweep-drill-instances" => sweep_drill_instances::parse_input(payload, 24).map(drop),
+        "report" if payload["operation"] == "REFUSED" => report::parse_refused(payload).map(drop),
         "report" => report::parse_request(payload).map(drop),
         other => panic!("events/{other}: no handler of that name"),
     }

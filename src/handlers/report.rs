@@ -9,6 +9,9 @@
 //!   history (`runs/index.json`, `runs/index.html`) with conditional writes, so that two runs
 //!   ending at once both stay in it. It returns the report's location and verdict, and the
 //!   run's cause with the report's location added.
+//! - `REFUSED` (`{"operation", "workflow", "input", "executionId", "startedAt"}`, when
+//!   `prepare-plan` refused the run: an invalid plan, a preflight that blocks it) writes the report
+//!   of a run that started nothing: its plan name, the error and why. No DRS or Backup call.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
@@ -92,7 +95,24 @@ impl Clients {
 enum Operation {
     Measure,
     Write,
+    Refused,
 }
+
+/// A run `prepare-plan` refused: the execution's input as given (it may be anything) with the
+/// error the workflow caught at `input.error`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RefusedRun {
+    #[allow(dead_code)]
+    operation: Operation,
+    workflow: crate::plan::Workflow,
+    input: Value,
+    execution_id: String,
+    started_at: String,
+}
+
+/// Characters of a plan name a refused run's report keeps (the name was not validated).
+const MAX_REFUSED_NAME_CHARS: usize = 128;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -171,6 +191,55 @@ pub struct Written {
     /// The run's cause with the report's location, for the run's `Fail` state (for a run
     /// that succeeded, the location alone).
     pub cause: String,
+}
+
+/// A refused run's request, parsed and checked: the facts of a run that started nothing.
+pub fn parse_refused(payload: Value) -> Result<RunFacts, TaskError> {
+    let refused: RefusedRun = contract::parse(payload)?;
+    parse_time("startedAt", &refused.started_at)?;
+    if !refused.execution_id.starts_with("arn:") {
+        return Err(TaskError::invalid(
+            "executionId",
+            "must be the execution's ARN ($$.Execution.Id)",
+        ));
+    }
+    let input = &refused.input;
+    // An EventBridge rule's input is {plan, trigger}; the console's is the plan itself.
+    let plan = input.get("plan").filter(|p| p.is_object()).unwrap_or(input);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let error = input.get("error");
+    let cause = text(error.and_then(|e| e.get("Cause"))).map(|c| {
+        // A Lambda error's cause is {"errorType", "errorMessage", ...}: the message is the news.
+        serde_json::from_str::<Value>(&c)
+            .ok()
+            .and_then(|v| text(v.get("errorMessage")))
+            .unwrap_or(c)
+    });
+    let plan_name = text(plan.get("planName"))
+        .map(|n| n.chars().take(MAX_REFUSED_NAME_CHARS).collect::<String>())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "unnamed plan".into());
+    let trigger = text(input.get("trigger").and_then(|t| t.get("kind")))
+        .filter(|k| matches!(k.as_str(), "EVENT" | "SCHEDULE" | "CONSOLE"))
+        .unwrap_or_else(|| "CONSOLE".into());
+    Ok(RunFacts {
+        workflow: enum_text(&refused.workflow),
+        plan_name,
+        is_drill: plan.get("isDrill").and_then(Value::as_bool),
+        execution_id: refused.execution_id,
+        trigger,
+        disaster_at: None,
+        run_started_at: refused.started_at,
+        run_ended_at: String::new(),
+        outcome: Outcome {
+            state: "FAILED".into(),
+            error: Some(
+                text(error.and_then(|e| e.get("Error"))).unwrap_or_else(|| "Unexpected".into()),
+            ),
+            cause,
+        },
+        ..RunFacts::default()
+    })
 }
 
 /// A request, parsed and checked: nothing invalid reaches AWS.
@@ -322,13 +391,13 @@ pub struct Planned {
 
 /// Handles one invocation.
 pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Value, TaskError> {
-    let (write, mut facts, planned) = parse_request(event.payload)?;
-    let prefix = format!(
-        "runs/{}/{}/",
-        key_safe(&facts.plan_name),
-        key_safe(facts.execution_id.rsplit(':').next().unwrap_or_default())
-    );
-    if !write {
+    if event.payload.get("operation") == Some(&Value::from("REFUSED")) {
+        let facts = parse_refused(event.payload)?;
+        return write(clients, facts, Evidence::default()).await;
+    }
+    let (write_now, facts, planned) = parse_request(event.payload)?;
+    if !write_now {
+        let prefix = prefix(&facts);
         let evidence = gather(clients, &planned).await?;
         let key = format!("{prefix}measurements.json");
         let body = serde_json::to_vec(&Measurements {
@@ -353,6 +422,25 @@ pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Valu
         },
         None => gather(clients, &planned).await?,
     };
+    write(clients, facts, evidence).await
+}
+
+/// Where a run's report goes: `runs/<plan>/<execution name>/`.
+fn prefix(facts: &RunFacts) -> String {
+    format!(
+        "runs/{}/{}/",
+        key_safe(&facts.plan_name),
+        key_safe(facts.execution_id.rsplit(':').next().unwrap_or_default())
+    )
+}
+
+/// Judges the run, writes its report and adds it to the history.
+async fn write(
+    clients: &Clients,
+    mut facts: RunFacts,
+    evidence: Evidence,
+) -> Result<Value, TaskError> {
+    let prefix = prefix(&facts);
     facts.run_ended_at = now_text()?;
     let report = measure::report(&facts, &evidence);
     let page = html::report_page(&report).map_err(|e| TaskError::Unexpected {
@@ -511,6 +599,54 @@ fn unexpected(e: serde_json::Error) -> TaskError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(input: Value) -> Result<RunFacts, TaskError> {
+        parse_refused(serde_json::json!({
+            "operation": "REFUSED",
+            "workflow": "RECOVERY_PLAN",
+            "input": input,
+            "executionId": "arn:aws:states:eu-west-1:123456789012:execution:rp:x",
+            "startedAt": "2026-11-25T06:00:00Z",
+        }))
+    }
+
+    #[test]
+    fn a_refused_run_is_reported_from_whatever_input_it_had() {
+        let cause = r#"{"errorType":"InvalidInput","errorMessage":"plan: isDrill is required"}"#;
+        let facts = refused(serde_json::json!({
+            "plan": {"planName": "monthly", "isDrill": true},
+            "trigger": {"kind": "SCHEDULE"},
+            "error": {"Error": "InvalidInput", "Cause": cause},
+        }))
+        .unwrap();
+        assert_eq!(facts.plan_name, "monthly");
+        assert_eq!(facts.is_drill, Some(true));
+        assert_eq!(facts.trigger, "SCHEDULE");
+        assert_eq!(facts.outcome.error.as_deref(), Some("InvalidInput"));
+        assert_eq!(
+            facts.outcome.cause.as_deref(),
+            Some("plan: isDrill is required")
+        );
+        let report = crate::report::measure::report(&facts, &Evidence::default());
+        assert_eq!(report.verdict.state, "MISSED");
+        assert!(report
+            .verdict
+            .summary
+            .contains("refused before it began (InvalidInput)"));
+        assert!(report.servers.is_empty() && report.waves.is_empty());
+        assert!(html::report_page(&report).unwrap().contains("InvalidInput"));
+        // Garbage in: still a report, of an unnamed plan.
+        let facts = refused(serde_json::json!([1, 2, 3])).unwrap();
+        assert_eq!(facts.plan_name, "unnamed plan");
+        assert_eq!(facts.trigger, "CONSOLE");
+        assert_eq!(facts.outcome.error.as_deref(), Some("Unexpected"));
+        // The request itself must be well-formed.
+        let err = parse_refused(serde_json::json!({"operation": "REFUSED", "workflow": "RECOVERY_PLAN", "input": {}, "executionId": "x", "startedAt": "2026-11-25T06:00:00Z"})).unwrap_err();
+        assert!(
+            matches!(err, TaskError::InvalidInput { ref field, .. } if field == "executionId"),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn plan_names_become_safe_key_parts() {

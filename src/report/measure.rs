@@ -562,7 +562,15 @@ fn verdict(run: &RunFacts, servers: &[ServerReport], restores: &[RestoreReport])
             .as_ref()
             .map_or("not measured".into(), |w| duration_text(w.seconds)),
     );
-    let (state, summary) = if run.outcome.state != "SUCCEEDED" || recovered < total {
+    let (state, summary) = if total == 0 && run.outcome.state != "SUCCEEDED" {
+        (
+            "MISSED",
+            format!(
+                "nothing was started: the run was refused before it began ({})",
+                run.outcome.error.as_deref().unwrap_or("no error given")
+            ),
+        )
+    } else if run.outcome.state != "SUCCEEDED" || recovered < total {
         (
             "MISSED",
             format!(

@@ -127,14 +127,13 @@ def run(local, tmp_path_factory):
             result = engine.wait(arn, timeout=timeout)
             events = engine.history(arn)
             report = fetch_report(aws.client("s3"), REPORT_BUCKET, arn, tmp_path_factory.mktemp("reports"))
-            # Every run that got past preparing its plan leaves a report, succeeded or failed.
+            # Every run leaves a report, succeeded, failed or refused, and says where it is.
             states = entered(events)
-            if "Run waves" in states:
-                assert "Write the report" in states, f"{arn} ended without its report step"
-                assert report is not None, f"{arn}: no report in the bucket"
-                where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
-                    else result.get("cause", "")
-                assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
+            assert states & {"Write the report", "Report the refused run"}, f"{arn} ended without its report step"
+            assert report is not None, f"{arn}: no report in the bucket"
+            where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
+                else result.get("cause", "")
+            assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
             return Run(result, events, sim.state(), dict(engine.stats.invocations),
                        engine.notifications(), engine.approver.answers, report_html=report)
 

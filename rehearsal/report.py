@@ -163,9 +163,10 @@ def print_report(path, out=print):
             target = f" (target {secs(worst['targetSeconds'])})" if worst.get("targetSeconds") is not None else ""
             out(f"  {name[5:].upper()} {secs(worst['seconds'])} worst, {worst['of']}{target}")
     for wave in report["waves"]:
-        servers = [s for s in report["servers"] if s["wave"] == wave["index"]]
-        rtos = [s["rtoSeconds"] for s in servers if s.get("rtoSeconds") is not None]
-        rpos = [s["rpoSeconds"] for s in servers if s.get("rpoSeconds") is not None]
+        # The wave's worst over its servers and its restores, as the verdict counts them.
+        measured = [x for x in report["servers"] + report.get("restores", []) if x["wave"] == wave["index"]]
+        rtos = [x["rtoSeconds"] for x in measured if x.get("rtoSeconds") is not None]
+        rpos = [x["rpoSeconds"] for x in measured if x.get("rpoSeconds") is not None]
         out(f"  {wave['name']}: {wave['state']}, {wave['launched']}/{wave['servers']} servers launched, "
             f"{wave['restored']}/{wave['restores']} restores; RTO {secs(max(rtos)) if rtos else 'not measured'}, "
             f"RPO {secs(max(rpos)) if rpos else 'not measured'}")

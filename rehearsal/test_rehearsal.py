@@ -206,3 +206,19 @@ def test_an_unknown_approval_mode_is_refused():
         Engine(FakeHandlers(), approval="sometimes")
     with pytest.raises(ValueError):
         Approver(None, list, "sometimes")
+
+
+def test_the_printed_report_counts_a_waves_restores_in_its_rto_and_rpo(tmp_path):
+    from rehearsal.report import print_report
+    report = {
+        "verdict": {"state": "MET", "summary": "every target met"},
+        "waves": [{"index": 0, "name": "data", "state": "SUCCEEDED", "servers": 1, "launched": 1,
+                   "restores": 1, "restored": 1}],
+        "servers": [{"wave": 0, "sourceServerID": "s-1", "rtoSeconds": 3, "rpoSeconds": 0}],
+        "restores": [{"wave": 0, "label": "restore 0", "rtoSeconds": 5, "rpoSeconds": 622}],
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    lines = []
+    print_report(tmp_path / "report.html", out=lines.append)
+    wave = next(line for line in lines if line.strip().startswith("data:"))
+    assert wave.endswith("RTO 5s, RPO 10m 22s"), wave

@@ -37,6 +37,10 @@ INIT_ONLY = {"clean-up-drill": {"operation": "CHECK"}, "sweep-drill-instances": 
 # - lambda: one PEM bundle, no certificate directory, as on Lambda's provided.al2023;
 # - debian: what the platform probe finds here: the bundle and every file in /etc/ssl/certs.
 BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+TAG = "dr-orchestrator:idempotency-key"
+EFS_RP = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
+NAMED = ["s-0a1b2c3d4e5f6%04x" % n for n in range(1, 17)]
+FLEET = ["s-fleet%012d" % n for n in range(1000)]  # bench/seed.json: dr-wave n % 4 + 1
 
 
 def cert_layouts():
@@ -48,10 +52,6 @@ def layout_env(env, layout):
     env = {k: v for k, v in env.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
     env.update(layout)
     return env
-TAG = "dr-orchestrator:idempotency-key"
-EFS_RP = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
-NAMED = ["s-0a1b2c3d4e5f6%04x" % n for n in range(1, 17)]
-FLEET = ["s-fleet%012d" % n for n in range(1000)]  # bench/seed.json: dr-wave n % 4 + 1
 
 
 def drs_client(url):
@@ -209,7 +209,8 @@ def main(argv=None):
         peer_dir = ROOT / "bench" / "python_peer"
         peer = [args.python, "-m", "awslambdaric", "check_status.handler"]
         results["coldStart"] = {}
-        for layout, certs in cert_layouts().items():
+        layouts = cert_layouts()
+        for layout, certs in layouts.items():
             env = layout_env(base, certs)
             cold = [measure_cold(api, "hello-floor", [str(RELEASE / "hello-floor")], env, {"hello": "world"}, cold_runs)]
             for name in HANDLERS:
@@ -218,7 +219,7 @@ def main(argv=None):
                 cold.append(measure_cold(api, name, [str(RELEASE / name)], env, refused, cold_runs, init_only=True))
             cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], cold_runs, cwd=peer_dir))
             results["coldStart"][layout] = {"certificates": certs or "platform probe", "functions": cold}
-        env = layout_env(base, cert_layouts()["lambda"])
+        env = layout_env(base, layouts["lambda"])
         results["sizes"] = sizes()
 
         warm = []

@@ -27,7 +27,7 @@ use crate::aws::{evidence, reports};
 use crate::config::Config;
 use crate::contract;
 use crate::error::TaskError;
-use crate::plan::{PreparedPlan, Task};
+use crate::plan::{PreparedPlan, Task, TriggerKind};
 use crate::report::measure::{self, Evidence, PlannedWave, RunFacts, WaveOutcome};
 use crate::report::model::{ApprovalRecord, Outcome};
 use crate::report::{html, index};
@@ -95,6 +95,12 @@ impl Clients {
 enum Operation {
     Measure,
     Write,
+}
+
+/// The one operation a [`RefusedRun`] request names (so that `parse_request` never takes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RefusedOperation {
     Refused,
 }
 
@@ -103,8 +109,8 @@ enum Operation {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RefusedRun {
-    #[allow(dead_code)]
-    operation: Operation,
+    #[allow(dead_code)] // checked by deserialising: it can only be REFUSED
+    operation: RefusedOperation,
     workflow: crate::plan::Workflow,
     input: Value,
     execution_id: String,
@@ -219,15 +225,17 @@ pub fn parse_refused(payload: Value) -> Result<RunFacts, TaskError> {
         .map(|n| n.chars().take(MAX_REFUSED_NAME_CHARS).collect::<String>())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "unnamed plan".into());
-    let trigger = text(input.get("trigger").and_then(|t| t.get("kind")))
-        .filter(|k| matches!(k.as_str(), "EVENT" | "SCHEDULE" | "CONSOLE"))
-        .unwrap_or_else(|| "CONSOLE".into());
+    let trigger = input
+        .get("trigger")
+        .and_then(|t| t.get("kind"))
+        .and_then(|k| TriggerKind::deserialize(k).ok())
+        .unwrap_or(TriggerKind::Console);
     Ok(RunFacts {
         workflow: enum_text(&refused.workflow),
         plan_name,
         is_drill: plan.get("isDrill").and_then(Value::as_bool),
         execution_id: refused.execution_id,
-        trigger,
+        trigger: enum_text(&trigger),
         disaster_at: None,
         run_started_at: refused.started_at,
         run_ended_at: String::new(),
@@ -339,7 +347,7 @@ pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskEr
         execution_id: plan.execution_id.clone(),
         trigger: enum_text(&plan.trigger.kind),
         disaster_at: match plan.trigger.kind {
-            crate::plan::TriggerKind::Event => plan.trigger.time.clone(),
+            TriggerKind::Event => plan.trigger.time.clone(),
             _ => None,
         },
         run_started_at: plan.started_at.clone(),

@@ -24,7 +24,7 @@ from .approval import approve, check_loopback, reject
 from .local_aws import LocalAws, client
 from .processes import REPORT_BUCKET, ROOT, Handlers, Sim
 from .report import Progress, fetch_report, print_report, print_summary
-from .workflow import WORKFLOWS, Engine, cost, last_statuses
+from .workflow import WORKFLOWS, Engine, cost, last_statuses, waits
 
 print = functools.partial(print, flush=True)  # progress must show while the run goes
 
@@ -119,6 +119,9 @@ def run(engine, sim, workflow, plan, name):
     print(f"\n  {time.time() - started:.1f}s, {c['stateTransitions']} state transitions, "
           f"{c['historyEvents']} history events, largest state payload {c['largestPayloadBytes']} bytes, "
           f"Lambda invocations {sum(engine.stats.invocations.values()) - invoked_before}")
+    w = waits(events)
+    print(f"  waits for jobs: {w['woken']} ended by an AWS event, {w['timedOut']} at the poll interval"
+          + (f", {w['failed']} could not register (polled)" if w["failed"] else ""))
     return result
 
 

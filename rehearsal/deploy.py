@@ -35,8 +35,10 @@ from pathlib import Path
 from moto.awslambda.exceptions import UnknownFunctionException
 
 from .approval import Approver
+from .completion import Delivery, clear_wake_table
+from .sim_events import EventPump
 from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
-from .processes import REPORT_BUCKET, ROOT
+from .processes import REPORT_BUCKET, ROOT, WAKE_TABLE
 from .workflow import Stats, forwarder
 
 SAM_PYTHON = Path(os.environ.get("DR_SAM_PYTHON", ROOT / ".tools" / "sam" / "bin" / "python"))
@@ -51,6 +53,8 @@ FUNCTIONS = {
     "CleanUpDrillFunction": "clean-up-drill",
     "SweepDrillInstancesFunction": "sweep-drill-instances",
     "ReportFunction": "report",
+    "WaitForJobsFunction": "wait-for-jobs",
+    "OnEventFunction": "on-event",
 }
 
 
@@ -114,6 +118,9 @@ def for_moto(template):
        choose; the deployed function's environment still names the bucket by its Ref, and the
        deploy tests check that it resolves to this name.
 
+    3. AWS::DynamoDB::Table WakeTable gets a TableName for the same reason: the one the
+       handlers were started with (DR_WAKE_TABLE, rehearsal.processes.WAKE_TABLE).
+
     Nothing else is changed. The resource types moto cannot create at all (CloudWatch alarms,
     SNS subscriptions and topic policies, SQS queue policies) stay in the template: moto skips
     them with a warning, and `DeployedStack.skipped` lists them. Properties moto creates a
@@ -146,6 +153,10 @@ def for_moto(template):
     if bucket is not None:
         bucket.setdefault("Properties", {})["BucketName"] = REPORT_BUCKET
         notes.append(f"ReportBucket: BucketName {REPORT_BUCKET} (the name the handlers were started with)")
+    table = template["Resources"].get("WakeTable")
+    if table is not None:
+        table.setdefault("Properties", {})["TableName"] = WAKE_TABLE
+        notes.append(f"WakeTable: TableName {WAKE_TABLE} (the name the handlers were started with)")
     return template, notes
 
 
@@ -171,6 +182,8 @@ class DeployedStack:
         self._own = None
         self.aws = None
         self.inbox = None
+        self.pump = None
+        self.delivery = None
         self._approver = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -191,12 +204,16 @@ class DeployedStack:
             if "NotificationsTopic" in self.resources:
                 # A topic's physical ID is its ARN.
                 self.inbox = Inbox(aws, self.physical_id("NotificationsTopic"))
+            self.restart_completion()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc):
+        if self.pump:
+            self.pump.stop()
+            self.pump = None
         if self.inbox:
             self.inbox.close()
             self.inbox = None
@@ -208,6 +225,22 @@ class DeployedStack:
 
     def client(self, service):
         return self.aws.client(service)
+
+    def restart_completion(self):
+        """(Re)starts delivering dr-sim's completion events, through the stack's own rules, to
+        on-event, from now on; call it after resetting the sim (its job and event IDs start
+        over, so the wake table is emptied too)."""
+        if self.pump:
+            self.pump.stop()
+            self.pump = None
+        sim_url = getattr(self.handlers, "endpoint_url", None)
+        if not sim_url:
+            return
+        clear_wake_table(self.client("dynamodb"))
+        self.delivery = Delivery(self.aws)
+        self.pump = EventPump(sim_url, self.delivery)
+        self.pump.skip_due()
+        self.pump.start()
 
     # -- deploying ---------------------------------------------------------------------------
 

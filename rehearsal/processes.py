@@ -15,10 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # The handler binaries (src/bin); each answers an empty payload with InvalidInput and no AWS call,
 # which the readiness check relies on.
 HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
-            "clean-up-drill", "sweep-drill-instances", "report"]
+            "clean-up-drill", "sweep-drill-instances", "report", "wait-for-jobs", "on-event"]
 # The report bucket the handlers write to (DR_REPORT_BUCKET): the Engine creates it on the local
 # AWS; the deploy rehearsal gives the stack's ReportBucket this name (rehearsal.deploy.for_moto).
 REPORT_BUCKET = "dr-orchestrator-reports-rehearsal"
+# The wake table the wait-for-jobs and on-event handlers use (DR_WAKE_TABLE): the Engine creates it;
+# the deploy rehearsal gives the stack's WakeTable this name.
+WAKE_TABLE = "dr-orchestrator-wake-rehearsal"
 
 
 def free_port():
@@ -96,6 +99,7 @@ def handler_environment(endpoint_url, aws_url=None):
         for service in LOCAL_AWS_SERVICES:
             env[f"AWS_ENDPOINT_URL_{service}"] = aws_url
         env["DR_REPORT_BUCKET"] = REPORT_BUCKET
+        env["DR_WAKE_TABLE"] = WAKE_TABLE
     return env
 
 

@@ -8,6 +8,8 @@ import time
 import zipfile
 
 from .approval import AUTO_APPROVER, MODES, Approver
+from .completion import Delivery, create_rules, create_wake_table, template_rule_patterns
+from .sim_events import EventPump
 from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
 from .processes import HANDLERS, REPORT_BUCKET, ROOT
 
@@ -17,6 +19,7 @@ SUBSTITUTION_KEYS = {
     "start-failback": "StartFailbackFunctionArn",
     "start-restore": "StartRestoreFunctionArn",
     "check-status": "CheckStatusFunctionArn",
+    "wait-for-jobs": "WaitForJobsFunctionArn",
     "clean-up-drill": "CleanUpDrillFunctionArn",
     "report": "ReportFunctionArn",
 }
@@ -99,6 +102,8 @@ class Engine:
         self._aws = aws
         self._own = None
         self.inbox = None
+        self.pump = None
+        self.delivery = None
         self._approval = (approval, out, approved_by)
         if approval not in MODES:
             raise ValueError(f"approval {approval!r}: one of {', '.join(MODES)}")
@@ -117,6 +122,13 @@ class Engine:
             self.sfn = aws.client("stepfunctions")
             self._create_once()
             self.inbox = Inbox(aws, self.topic_arn)
+            self.delivery = Delivery(aws)
+            sim_url = getattr(self.handlers, "endpoint_url", None)
+            if sim_url:
+                # dr-sim's completion events, through the template's rules, to on-event.
+                self.pump = EventPump(sim_url, self.delivery)
+                self.pump.skip_due()
+                self.pump.start()
             approval, out, approved_by = self._approval
             self.approver = Approver(self.sfn, self.notifications, approval, out=out, endpoint=aws.url,
                                      approved_by=approved_by)
@@ -126,6 +138,9 @@ class Engine:
         return self
 
     def __exit__(self, *exc):
+        if self.pump:
+            self.pump.stop()
+            self.pump = None
         if self.inbox:
             self.inbox.close()
             self.inbox = None
@@ -151,6 +166,7 @@ class Engine:
             s3 = self.aws.client("s3")
             s3.create_bucket(Bucket=REPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.put_bucket_versioning(Bucket=REPORT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+            create_wake_table(self.aws.client("dynamodb"))
             done["functions"] = set()
             done["machines"] = {}
         self.role_arn, self.topic_arn = done["role_arn"], done["topic_arn"]
@@ -164,6 +180,9 @@ class Engine:
                 lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=self.role_arn,
                                     Handler="bootstrap", Code={"ZipFile": buf.getvalue()}, Architectures=["arm64"])
                 done["functions"].add(name)
+        if "rules" not in done:
+            create_rules(self.aws.client("events"), template_rule_patterns(), function_arn("on-event"))
+            done["rules"] = True
 
     def state_machine(self, name, definition):
         """The ARN of state machine `name` with `definition` (created, or updated when the
@@ -255,3 +274,26 @@ def cost(events):
         if e["type"].endswith("StateEntered"):
             transitions += 1
     return {"historyEvents": len(events), "stateTransitions": transitions, "largestPayloadBytes": largest}
+
+
+WAIT_RESOURCE = "invoke.waitForTaskToken"
+
+
+def waits(events):
+    """How the rounds' waits ended (wait-for-jobs' callback tasks): {"woken": an event resumed
+    it, "timedOut": it waited the whole poll interval, "failed": it could not register and the
+    round polled}."""
+    woken = timed_out = failed = 0
+    for e in events:
+        kind = e["type"]
+        details = e.get("taskSucceededEventDetails") or e.get("taskTimedOutEventDetails") \
+            or e.get("taskFailedEventDetails") or {}
+        if not str(details.get("resource", "")).endswith(WAIT_RESOURCE):
+            continue
+        if kind == "TaskSucceeded":
+            woken += 1
+        elif kind == "TaskTimedOut":
+            timed_out += 1
+        elif kind == "TaskFailed":
+            failed += 1
+    return {"woken": woken, "timedOut": timed_out, "failed": failed}

@@ -30,6 +30,9 @@ pub struct Config {
     pub drill_instance_max_age_hours: u64,
     /// The bucket the run reports go to (`DR_REPORT_BUCKET`; the report function's only).
     pub report_bucket: Option<String>,
+    /// The table where waiting rounds leave their task tokens (`DR_WAKE_TABLE`; the two wake
+    /// functions' only).
+    pub wake_table: Option<String>,
 }
 
 impl Default for Config {
@@ -39,6 +42,7 @@ impl Default for Config {
             defaults: Defaults::default(),
             drill_instance_max_age_hours: DRILL_INSTANCE_MAX_AGE_HOURS.default,
             report_bucket: None,
+            wake_table: None,
         }
     }
 }
@@ -77,6 +81,9 @@ impl Config {
         config.report_bucket = lookup("DR_REPORT_BUCKET")
             .map(|b| b.trim().to_owned())
             .filter(|b| !b.is_empty());
+        config.wake_table = lookup("DR_WAKE_TABLE")
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
         let d = &mut config.defaults;
         if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
             d.approval = match raw.trim() {

@@ -23,4 +23,5 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod validate;
+pub mod wake;
 pub mod wave;

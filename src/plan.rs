@@ -1253,17 +1253,21 @@ fn ask_approvals(
 }
 
 /// The most history events a run of `plan` can write if every round waits until it gives up.
-/// Per round: its tasks (about 10 events each) and one poll per interval (Wait, Task, Choice:
-/// 9 events); per wave a final check; plus the fixed states around them (the run report's two
-/// tasks among them).
+/// Per round: its tasks (about 10 events each) and one wait per interval that no event cut
+/// short (the callback task that times out, 6 events; the check, 5; the Choice, 2: 13 events);
+/// per wave a final check; plus the fixed states around them (the run report's two tasks among
+/// them, and the drill cleanup's polls: a Wait, a task and a Choice, 9 events).
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
+    // A callback task that times out writes TaskStateEntered, TaskScheduled, TaskStarted,
+    // TaskSubmitted, TaskTimedOut and TaskStateExited.
+    const ROUND_EVENTS_PER_POLL: u64 = 13;
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
     // The cleanup after a drill polls its TERMINATE jobs like a round.
     let mut events = 80 + 9 * polls;
     for wave in &plan.waves {
         events += if wave.approval.required { 40 } else { 30 };
         for round in &wave.rounds {
-            events += 12 + 10 * round.len() as u64 + 9 * polls;
+            events += 12 + 10 * round.len() as u64 + ROUND_EVENTS_PER_POLL * polls;
         }
     }
     events

@@ -12,7 +12,7 @@ use dr_orchestrator::contract::{
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::{clean_up_drill, report, sweep_drill_instances};
 use dr_orchestrator::plan::{self, Defaults, RecoveryPlan, RestorePlan};
-use dr_orchestrator::validate;
+use dr_orchestrator::{validate, wake};
 use serde_json::Value;
 
 /// The field each invalid sample must be rejected for.
@@ -54,6 +54,8 @@ const INVALID: &[(&str, &str)] = &[
     ("sweep-drill-instances/invalid-max-age.json", "maxAgeHours"),
     ("report/invalid-outcome-state.json", "run.outcome.state"),
     ("report/invalid-operation.json", "operation"),
+    ("wait-for-jobs/invalid-empty-token.json", "token"),
+    ("on-event/invalid-time.json", "time"),
 ];
 
 /// The field each invalid workflow input must be rejected for.
@@ -174,6 +176,11 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
         "sweep-drill-instances" => sweep_drill_instances::parse_input(payload, 24).map(drop),
         "report" if payload["operation"] == "REFUSED" => report::parse_refused(payload).map(drop),
         "report" => report::parse_request(payload).map(drop),
+        "wait-for-jobs" => wake::validate(&contract::parse::<wake::WaitInput>(payload)?),
+        // A sample event must also be one a round waits for.
+        "on-event" => wake::parse_event(payload).map(|e| {
+            assert!(wake::report_of(&e).is_some(), "{e:?} reports no job");
+        }),
         other => panic!("events/{other}: no handler of that name"),
     }
 }
@@ -191,6 +198,8 @@ fn every_handler_sample_parses_or_is_rejected_as_listed() {
         "clean-up-drill",
         "sweep-drill-instances",
         "report",
+        "wait-for-jobs",
+        "on-event",
     ] {
         for entry in fs::read_dir(root.join(handler)).unwrap() {
             let path = entry.unwrap().path();

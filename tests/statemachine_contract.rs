@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use dr_orchestrator::error::ERROR_NAMES;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const LAMBDA_TRANSIENT: &[&str] = &[
     "Lambda.ServiceException",
@@ -136,6 +136,7 @@ fn every_error_name_in_the_workflows_is_one_of_ours() {
 #[test]
 fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() {
     let mut tasks = 0;
+    let mut waits = 0;
     for (file, name, state) in all_states() {
         if state["Type"] == "Task"
             && state["Resource"] == "arn:aws:states:::sns:publish.waitForTaskToken"
@@ -150,6 +151,36 @@ fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() 
                 state["TimeoutSecondsPath"],
                 "$.wave.approval.timeoutSeconds"
             );
+            continue;
+        }
+        if state["Type"] == "Task"
+            && state["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+        {
+            // A round's wait: wait-for-jobs leaves the token for on-event, the task times out
+            // at the poll interval, and both ends, like a failure to register, lead to the check.
+            assert_eq!(
+                state["Parameters"]["FunctionName"], "${WaitForJobsFunctionArn}",
+                "{file}: {name}"
+            );
+            assert_eq!(state["Parameters"]["Payload"]["token.$"], "$$.Task.Token");
+            assert_eq!(
+                state["TimeoutSecondsPath"], "$.options.pollIntervalSeconds",
+                "{file}: {name}"
+            );
+            assert_eq!(state["Next"], "Check jobs", "{file}: {name}");
+            let catches = state["Catch"].as_array().expect("the wait catches");
+            assert_eq!(catches[0]["ErrorEquals"], json!(["States.Timeout"]));
+            assert_eq!(catches[0]["Next"], "Check jobs");
+            assert_eq!(catches[1]["ErrorEquals"], json!(["States.ALL"]));
+            let fallback = catches[1]["Next"].as_str().unwrap();
+            let (_, _, poll) = all_states()
+                .into_iter()
+                .find(|(f, n, _)| *f == file && n == fallback)
+                .expect("the fallback state");
+            assert_eq!(poll["Type"], "Wait");
+            assert_eq!(poll["SecondsPath"], "$.options.pollIntervalSeconds");
+            assert_eq!(poll["Next"], "Check jobs");
+            waits += 1;
             continue;
         }
         if state["Type"] == "Task" {
@@ -170,6 +201,8 @@ fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() 
         }
     }
     assert!(tasks >= 8);
+    // recovery-plan and restore wait for events; failback launches polls (see README).
+    assert_eq!(waits, 2, "callback waits");
 }
 
 #[test]

@@ -1,30 +1,42 @@
 //! The control endpoint under `/_sim/`: add faults, read what the endpoint saw, start over.
 //! It is not part of either AWS API.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
 
 use crate::clock::{iso, now_ms};
+use crate::events;
 use crate::seed::Faults;
 use crate::wire::ok;
 use crate::Shared;
 
-/// `POST /_sim/faults`: merges the given faults into the current ones. A `replication` entry
-/// for an unknown source server or with a state outside the model's `DataReplicationState`,
-/// or a negative `hideNewJobsSeconds`, is refused with a 400 and changes nothing.
-pub async fn add_faults(State(shared): State<Shared>, Json(add): Json<Faults>) -> Response {
+/// `POST /_sim/faults`: merges the given faults into the current ones. A body that is not the
+/// faults' JSON (an unknown key, a value of the wrong type, an `events.drop` other than
+/// `"ALL"` or a list of IDs), a `replication` entry for an unknown source server or with a
+/// state outside the model's `DataReplicationState`, a negative `hideNewJobsSeconds` or
+/// `events.delaySeconds`, or an `events.drop` naming an unknown source server, is refused with
+/// a 400 and changes nothing.
+pub async fn add_faults(State(shared): State<Shared>, bytes: Bytes) -> Response {
+    let add: Faults = match serde_json::from_slice(&bytes) {
+        Ok(add) => add,
+        Err(e) => return ok(400, json!({"error": format!("faults: {e}")})),
+    };
     let mut store = shared.lock().expect("store lock");
     let unknown = add
         .replication
         .keys()
-        .find(|id| !store.servers.contains_key(*id));
-    if let Some(problem) = add
-        .validate()
-        .err()
-        .or_else(|| unknown.map(|id| format!("replication: no source server {id}")))
-    {
+        .find(|id| !store.servers.contains_key(*id))
+        .map(|id| format!("replication: no source server {id}"))
+        .or_else(|| {
+            add.events
+                .dropped_servers()
+                .find(|id| !store.servers.contains_key(*id))
+                .map(|id| format!("events.drop: no source server {id}"))
+        });
+    if let Some(problem) = add.validate().err().or(unknown) {
         return ok(400, json!({"error": problem}));
     }
     let f = &mut store.faults;
@@ -42,7 +54,20 @@ pub async fn add_faults(State(shared): State<Shared>, Json(add): Json<Faults>) -
     if add.retry_after_seconds.is_some() {
         f.retry_after_seconds = add.retry_after_seconds;
     }
+    f.events.merge(add.events);
     ok(200, json!({"faults": store.faults}))
+}
+
+/// `GET /_sim/events`: `{"events": [...]}`, every EventBridge event due now (DRS launch results,
+/// AWS Backup restore state changes; see `events.rs`), ordered by due time, then `id`. The
+/// same event has the same `id` on every read.
+pub async fn events(State(shared): State<Shared>) -> Response {
+    let store = shared.lock().expect("store lock");
+    let due: Vec<Value> = events::due(&store, now_ms())
+        .into_iter()
+        .map(|e| e.body)
+        .collect();
+    ok(200, json!({"events": due}))
 }
 
 /// `POST /_sim/age`: `{"jobID", "hours"}` moves a job and everything it did that many hours
@@ -79,7 +104,8 @@ pub async fn reset(State(shared): State<Shared>) -> Response {
 }
 
 /// `GET /_sim/state`: calls per operation, every job and restore with its timeline, the current
-/// faults, and each overridden server's replication (`{"state", "lagSeconds"}` in effect).
+/// faults, each overridden server's replication (`{"state", "lagSeconds"}` in effect), and
+/// `eventsDue`, how many events `GET /_sim/events` lists now.
 pub async fn state(State(shared): State<Shared>) -> Response {
     let store = shared.lock().expect("store lock");
     let now = now_ms();
@@ -145,6 +171,7 @@ pub async fn state(State(shared): State<Shared>) -> Response {
     ok(
         200,
         json!({"nowMs": now, "calls": store.calls, "faulted": store.faulted, "faults": store.faults,
-               "replication": replication, "jobs": jobs, "restoreJobs": restores}),
+               "replication": replication, "jobs": jobs, "restoreJobs": restores,
+               "eventsDue": events::due(&store, now).len()}),
     )
 }

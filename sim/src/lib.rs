@@ -2,12 +2,14 @@
 //! services' REST-JSON wire protocol closely enough that unmodified clients (the Rust SDK,
 //! boto3, the AWS CLI) work against it, so the handlers and workflows can be rehearsed and
 //! tested with no AWS account. Jobs progress with the clock; faults are injected on demand.
+//! `GET /_sim/events` lists the EventBridge events AWS would have sent (`events`).
 
 mod backup;
 pub mod cli;
 pub mod clock;
 mod control;
 mod drs;
+pub mod events;
 pub mod replication;
 pub mod seed;
 pub mod store;
@@ -59,6 +61,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_sim/reset", post(control::reset))
         .route("/_sim/age", post(control::age_job))
         .route("/_sim/state", get(control::state))
+        .route("/_sim/events", get(control::events))
         .with_state(shared)
 }
 

@@ -1,9 +1,10 @@
 //! The seed file: inventory (source servers, recovery points), timing, quotas and faults. A
 //! realistic default ships in `sim/seed/default.json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::clock::parse_iso;
 use crate::replication::{is_replication_state, matches_id};
@@ -204,6 +205,158 @@ pub struct Faults {
     /// created after it is set; 0 turns it off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_new_jobs_seconds: Option<f64>,
+    /// What happens to the EventBridge events `GET /_sim/events` lists (see `events.rs`):
+    /// `{"drop": "ALL" | [ID, ...], "delaySeconds": S, "duplicate": true|false}`.
+    #[serde(skip_serializing_if = "EventFaults::is_empty")]
+    pub events: EventFaults,
+}
+
+/// Faults on the EventBridge events (`GET /_sim/events`). They are applied when the events are
+/// read, to every event, past ones included; `/_sim/reset` clears them. Merged by
+/// `POST /_sim/faults` field by field: `drop` lists add up (and `"ALL"` stays until reset),
+/// `delaySeconds` and `duplicate` replace the earlier value (0 and `false` turn them off).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventFaults {
+    /// `"ALL"`: no event at all. A list: no event about any of these source server IDs, DRS job
+    /// IDs (`drsjob-...`) or restore job IDs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<EventDrop>,
+    /// Every event becomes due this many wall-clock seconds (not scaled by `timeScale`) after
+    /// it happened; its `time` stays when it happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_seconds: Option<f64>,
+    /// Every event is emitted twice, as AWS sometimes delivers one: the second copy has the
+    /// same content but its own `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+}
+
+/// Which events the `events.drop` fault drops.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "Value", into = "Value")]
+pub enum EventDrop {
+    /// `"ALL"`.
+    All,
+    /// Source server, DRS job and restore job IDs.
+    Ids(BTreeSet<String>),
+}
+
+impl TryFrom<Value> for EventDrop {
+    type Error = String;
+
+    fn try_from(v: Value) -> Result<Self, String> {
+        let bad = || format!("events.drop: {v} is not \"ALL\" or a list of IDs");
+        match &v {
+            Value::String(s) if s == "ALL" => Ok(EventDrop::All),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned).ok_or_else(bad))
+                .collect::<Result<_, _>>()
+                .map(EventDrop::Ids),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl From<EventDrop> for Value {
+    fn from(d: EventDrop) -> Value {
+        match d {
+            EventDrop::All => Value::from("ALL"),
+            EventDrop::Ids(ids) => Value::from(ids.into_iter().collect::<Vec<_>>()),
+        }
+    }
+}
+
+impl EventFaults {
+    pub fn is_empty(&self) -> bool {
+        *self == EventFaults::default()
+    }
+
+    /// Overlays `later` on `self`: drop lists add up, `"ALL"` wins, the others replace.
+    pub fn merge(&mut self, later: EventFaults) {
+        self.drop = match (self.drop.take(), later.drop) {
+            (earlier, None) => earlier,
+            (Some(EventDrop::All), _) | (_, Some(EventDrop::All)) => Some(EventDrop::All),
+            (Some(EventDrop::Ids(mut a)), Some(EventDrop::Ids(b))) => {
+                a.extend(b);
+                Some(EventDrop::Ids(a))
+            }
+            (None, Some(ids)) => Some(ids),
+        };
+        if later.delay_seconds.is_some() {
+            self.delay_seconds = later.delay_seconds;
+        }
+        if later.duplicate.is_some() {
+            self.duplicate = later.duplicate;
+        }
+    }
+
+    /// Whether an event about any of `keys` (its source server, job or restore job ID) is
+    /// dropped.
+    pub fn drops(&self, keys: &[&str]) -> bool {
+        match &self.drop {
+            None => false,
+            Some(EventDrop::All) => true,
+            Some(EventDrop::Ids(ids)) => keys.iter().any(|k| ids.contains(*k)),
+        }
+    }
+
+    /// `delaySeconds` in milliseconds (0 when unset).
+    pub fn delay_ms(&self) -> i64 {
+        self.delay_seconds
+            .map_or(0, |s| (s * 1000.0).round() as i64)
+    }
+
+    /// How many copies of each event are emitted.
+    pub fn copies(&self) -> u32 {
+        if self.duplicate == Some(true) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The drop list's source server IDs (`s-...`), which must exist.
+    pub fn dropped_servers(&self) -> impl Iterator<Item = &String> {
+        let ids = match &self.drop {
+            Some(EventDrop::Ids(ids)) => Some(ids),
+            _ => None,
+        };
+        ids.into_iter().flatten().filter(|id| id.starts_with("s-"))
+    }
+
+    /// A finite, non-negative delay, and drop IDs that look like source server (`s-` and 17
+    /// alphanumerics), DRS job (`drsjob-` and 17 alphanumerics) or restore job IDs (letters,
+    /// digits and `-`).
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(s) = self.delay_seconds {
+            if !(s >= 0.0 && s.is_finite()) {
+                return Err(format!(
+                    "events.delaySeconds: {s} is not a number of seconds >= 0"
+                ));
+            }
+        }
+        if let Some(EventDrop::Ids(ids)) = &self.drop {
+            for id in ids {
+                let ok = if id.starts_with("s-") {
+                    matches_id(id, "s-")
+                } else if id.starts_with("drsjob-") {
+                    matches_id(id, "drsjob-")
+                } else {
+                    !id.is_empty()
+                        && id.len() <= 1024
+                        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                };
+                if !ok {
+                    return Err(format!(
+                        "events.drop: {id:?} is not a source server, DRS job or restore job ID"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A replication override: either field may be absent and keeps its earlier value.
@@ -230,7 +383,8 @@ impl ReplicationFault {
 }
 
 impl Faults {
-    /// Checks what the model constrains: replication states, and a non-negative hiding time.
+    /// Checks what the model constrains: replication states, a non-negative hiding time, and
+    /// the `events` fault (`EventFaults::validate`).
     pub fn validate(&self) -> Result<(), String> {
         for (id, r) in &self.replication {
             if let Some(state) = &r.state {
@@ -245,7 +399,7 @@ impl Faults {
             Some(s) if !(s >= 0.0 && s.is_finite()) => Err(format!(
                 "hideNewJobsSeconds: {s} is not a number of seconds"
             )),
-            _ => Ok(()),
+            _ => self.events.validate(),
         }
     }
 }
@@ -323,21 +477,34 @@ impl Seed {
                 }
             }
         }
-        if let Some(id) = self.faults.replication.keys().find(|id| {
-            !self
-                .source_servers
-                .iter()
-                .any(|s| &s.source_server_id == *id)
-                && !self.generated_source_servers.as_ref().is_some_and(|g| {
-                    id.strip_prefix("s-")
-                        .and_then(|rest| rest.strip_prefix(g.prefix.as_str()))
-                        .and_then(|n| n.parse::<usize>().ok())
-                        .is_some_and(|n| n < g.count && id.len() == 19)
-                })
-        }) {
+        if let Some(id) = self
+            .faults
+            .replication
+            .keys()
+            .find(|id| !self.has_server(id))
+        {
             return Err(format!("faults.replication: no source server {id}"));
         }
+        if let Some(id) = self
+            .faults
+            .events
+            .dropped_servers()
+            .find(|id| !self.has_server(id))
+        {
+            return Err(format!("faults.events.drop: no source server {id}"));
+        }
         self.faults.validate()
+    }
+
+    /// Whether the seed has this source server, listed or generated.
+    fn has_server(&self, id: &str) -> bool {
+        self.source_servers.iter().any(|s| s.source_server_id == id)
+            || self.generated_source_servers.as_ref().is_some_and(|g| {
+                id.strip_prefix("s-")
+                    .and_then(|rest| rest.strip_prefix(g.prefix.as_str()))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .is_some_and(|n| n < g.count && id.len() == 19)
+            })
     }
 
     /// Every source server, the listed ones and the generated ones.

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod executions;
 pub mod recovery_instances;
 pub mod reports;
+pub mod wake_table;
 
 use std::time::SystemTime;
 

@@ -15,7 +15,8 @@ from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
 from rehearsal.deploy import FUNCTIONS, for_moto
-from rehearsal.processes import REPORT_BUCKET
+from rehearsal.processes import REPORT_BUCKET, WAKE_TABLE
+from rehearsal.workflow import waits
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -27,7 +28,7 @@ IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 CREATED_BY_MOTO = {
     "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule",
     "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::Lambda::Permission",
-    "AWS::S3::Bucket",
+    "AWS::S3::Bucket", "AWS::DynamoDB::Table",
 }
 NOT_CREATED_BY_MOTO = {
     "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy",
@@ -87,6 +88,7 @@ def delivered(target, event):
 
 def run(deployed, plan, name, poll=1, give_up=300):
     deployed.sim.reset()
+    deployed.restart_completion()
     plan = json.loads(json.dumps(plan))
     body = plan["plan"] if "plan" in plan else plan
     options = body.setdefault("options", {})
@@ -160,7 +162,12 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
                  for e in events if e["type"] == "TaskScheduled"]
     assert scheduled and set(scheduled) <= set(arns.values())
     assert set(invoked) == {"prepare-plan", "start-recovery", "start-restore", "check-status", "clean-up-drill",
-                            "report"}
+                            "report", "wait-for-jobs", "on-event"}
+    # dr-sim's completion events reached on-event through the stack's own two rules, and woke
+    # the rounds.
+    assert {rule for _, rule, _, _ in deployed.delivery.delivered} == {
+        deployed.physical_id("DrsLaunchResultRule"), deployed.physical_id("BackupRestoreEndedRule")}
+    assert waits(events)["woken"] >= 1, waits(events)
     # dr-sim saw one drill job per wave, with the plan's servers, in wave order.
     jobs = [j for j in sim["jobs"] if j["initiatedBy"] != "TERMINATE_RECOVERY_INSTANCES"]
     assert len(jobs) == len(plan["waves"]) == 3
@@ -260,6 +267,7 @@ def test_the_scheduled_drill_as_deployed_starts_nothing_with_the_placeholder_wav
     got = delivered(target, e)
     assert got["plan"]["isDrill"] is True and got["trigger"]["eventId"] == e["id"]
     deployed.sim.reset()
+    deployed.restart_completion()
     execution = deployed.client("stepfunctions").start_execution(
         stateMachineArn=target["Arn"], name="scheduled-placeholder", input=json.dumps(got))["executionArn"]
     result = deployed.wait(execution, timeout=120)
@@ -292,12 +300,15 @@ def test_a_declared_disaster_through_the_deployed_rule_starts_a_recovery_keyed_b
 
 def test_the_only_template_changes_are_substitutions_and_the_report_bucket_name(transformed):
     changed, notes = for_moto(transformed)
-    assert len(notes) == len(WORKFLOWS) + 1
+    assert len(notes) == len(WORKFLOWS) + 2
     bucket = dict(changed["Resources"]["ReportBucket"]["Properties"])
     assert bucket.pop("BucketName") == REPORT_BUCKET
     assert bucket == transformed["Resources"]["ReportBucket"]["Properties"]
+    table = dict(changed["Resources"]["WakeTable"]["Properties"])
+    assert table.pop("TableName") == WAKE_TABLE
+    assert table == transformed["Resources"]["WakeTable"]["Properties"]
     for name, resource in transformed["Resources"].items():
-        if name == "ReportBucket":
+        if name in ("ReportBucket", "WakeTable"):
             continue
         if name not in WORKFLOWS:
             assert changed["Resources"][name] == resource, f"{name} changed for moto"

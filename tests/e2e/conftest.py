@@ -14,10 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from rehearsal.approval import is_approval_request  # noqa: E402
+from rehearsal.completion import clear_wake_table  # noqa: E402
 from rehearsal.local_aws import LocalAws  # noqa: E402
 from rehearsal.processes import REPORT_BUCKET, Handlers, Sim  # noqa: E402
 from rehearsal.report import fetch_report  # noqa: E402
-from rehearsal.workflow import Engine, cost, last_statuses  # noqa: E402
+from rehearsal.workflow import Engine, cost, last_statuses, waits  # noqa: E402
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 APPROVED_BY = "e2e (approval=auto)"
@@ -49,7 +50,8 @@ def stack(local):
 class Run:
     """A finished execution: its result, history and what the endpoint saw."""
 
-    def __init__(self, result, events, sim_state, invocations, notifications=(), answers=(), report_html=None):
+    def __init__(self, result, events, sim_state, invocations, notifications=(), answers=(), report_html=None,
+                 deliveries=(), pump_errors=()):
         self.result = result
         # The run report the report function wrote, copied from the local S3: report.html and
         # the report.json beside it (None for a run whose plan was never prepared).
@@ -64,6 +66,11 @@ class Run:
         self.invocations = invocations
         self.cost = cost(events)
         self.statuses = last_statuses(events)
+        # How the rounds' waits ended ({"woken", "timedOut", "failed"}), and what the completion
+        # rules delivered to on-event: (event id, rule, function ARN, on-event's answer).
+        self.waits = waits(events)
+        self.deliveries = list(deliveries)
+        self.pump_errors = list(pump_errors)
         # What the run published, in order: {"subject", "message", "attributes", ...}.
         self.notifications = list(notifications)
         self.approval_requests = [n for n in self.notifications if is_approval_request(n)]
@@ -114,6 +121,7 @@ def run(local, tmp_path_factory):
         assert approval in ("auto", "reject", "never"), approval
         if reset:
             sim.reset()
+            clear_wake_table(aws.client("dynamodb"))
         if faults:
             sim.faults(**faults)
         plan = json.loads(json.dumps(plan))
@@ -134,7 +142,11 @@ def run(local, tmp_path_factory):
             where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
                 else result.get("cause", "")
             assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
+            if engine.pump:
+                engine.pump.stop()
+            deliveries = engine.delivery.delivered if engine.delivery else []
             return Run(result, events, sim.state(), dict(engine.stats.invocations),
-                       engine.notifications(), engine.approver.answers, report_html=report)
+                       engine.notifications(), engine.approver.answers, report_html=report,
+                       deliveries=deliveries, pump_errors=engine.pump.errors if engine.pump else [])
 
     return go

@@ -77,12 +77,12 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_a_placehold
 def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_prepare_plan_only(stack):
     topic = {"Fn::GetAtt": ["NotificationsTopic", "Arn"]}  # never: the topic's Ref is its ARN
     expected = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
-                                             "CheckStatusFunction", "CleanUpDrillFunction", "ReportFunction",
-                                             "NotificationsTopic"},
+                                             "CheckStatusFunction", "WaitForJobsFunction", "CleanUpDrillFunction",
+                                             "ReportFunction", "NotificationsTopic"},
                 "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "CheckStatusFunction",
                                          "ReportFunction", "NotificationsTopic"},
                 "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "CheckStatusFunction",
-                                        "ReportFunction"}}
+                                        "WaitForJobsFunction", "ReportFunction"}}
     for name in WORKFLOWS:
         subs = stack.resources[name]["Properties"]["DefinitionSubstitutions"]
         assert topic not in subs.values()
@@ -96,8 +96,12 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
     assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
                    "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
+    for name in ("WaitForJobsFunction", "OnEventFunction"):
+        env = stack.resources[name]["Properties"]["Environment"]["Variables"]
+        assert env == {"DR_WAKE_TABLE": {"Ref": "WakeTable"}}, name
     for name, function in stack.of_type("AWS::Lambda::Function").items():
-        if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction", "ReportFunction"}:
+        if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction", "ReportFunction",
+                        "WaitForJobsFunction", "OnEventFunction"}:
             assert "Environment" not in function["Properties"], name
 
 
@@ -111,12 +115,12 @@ def test_each_workflow_may_invoke_only_the_functions_its_definition_uses(stack):
         assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_functions_are_the_eight_binaries_on_arm64_with_json_logs(stack):
+def test_functions_are_the_ten_binaries_on_arm64_with_json_logs(stack):
     functions = stack.of_type("AWS::Lambda::Function")
     binaries = {f["Properties"]["Code"]["S3Key"].removesuffix(".zip") for f in functions.values()}
     assert binaries == {p.stem for p in (ROOT / "src" / "bin").glob("*.rs")}
     assert binaries == {"prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
-                        "clean-up-drill", "sweep-drill-instances", "report"}
+                        "clean-up-drill", "sweep-drill-instances", "report", "wait-for-jobs", "on-event"}
     assert {functions[f]["Properties"]["Code"]["S3Key"]
             for f in ("CleanUpDrillFunction", "SweepDrillInstancesFunction", "ReportFunction")} \
         == {"clean-up-drill.zip", "sweep-drill-instances.zip", "report.zip"}
@@ -367,8 +371,12 @@ def test_the_drill_sweeper_is_invoked_by_its_rule_only_with_a_constant_input(sta
                             "FunctionName": {"Fn::GetAtt": ["SweepDrillInstancesFunction", "Arn"]},
                             "Principal": "events.amazonaws.com", "SourceAccount": ACCOUNT,
                             "SourceArn": {"Fn::GetAtt": ["DrillSweeperRule", "Arn"]}}]
-    # Nothing else may invoke any function of the stack from outside it.
-    assert len(stack.of_type("AWS::Lambda::Permission")) == 1
+    # Nothing else may invoke any function of the stack from outside it, but the completion rules
+    # on-event (test_completion_rules_send_drs_and_backup_events_to_on_event).
+    others = [p["Properties"] for p in stack.of_type("AWS::Lambda::Permission").values()
+              if p["Properties"]["FunctionName"] != {"Fn::GetAtt": ["SweepDrillInstancesFunction", "Arn"]}]
+    assert {json.dumps(p["FunctionName"]) for p in others} == {json.dumps({"Fn::GetAtt": ["OnEventFunction", "Arn"]})}
+    assert len(others) == 2
     # No workflow may invoke the sweeper (and so no workflow depends on it).
     for name in WORKFLOWS:
         role = stack.resources[name]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
@@ -377,7 +385,8 @@ def test_the_drill_sweeper_is_invoked_by_its_rule_only_with_a_constant_input(sta
 
 def test_rules_are_where_the_readme_says(stack):
     rules = stack.of_type("AWS::Events::Rule")
-    assert set(rules) == {"DisasterDeclaredRule", "MonthlyDrillRule", "DrillSweeperRule"}
+    assert set(rules) == {"DisasterDeclaredRule", "MonthlyDrillRule", "DrillSweeperRule"} | set(COMPLETION_RULES)
+    rules = {n: r for n, r in rules.items() if n not in COMPLETION_RULES}  # see the next test
     disaster = rules["DisasterDeclaredRule"]["Properties"]
     assert disaster["EventBusName"] == "default"
     assert disaster["EventPattern"] == {
@@ -406,6 +415,41 @@ def test_rules_are_where_the_readme_says(stack):
         assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [name, "Arn"]}}}
 
 
+COMPLETION_RULES = ("DrsLaunchResultRule", "BackupRestoreEndedRule")
+
+
+def test_completion_rules_send_drs_and_backup_events_to_on_event(stack):
+    rules = stack.of_type("AWS::Events::Rule")
+    assert rules["DrsLaunchResultRule"]["Properties"]["EventPattern"] == {
+        "source": ["aws.drs"], "detail-type": ["DRS Source Server Launch Result"], "account": [ACCOUNT]}
+    assert rules["BackupRestoreEndedRule"]["Properties"]["EventPattern"] == {
+        "source": ["aws.backup"], "detail-type": ["Restore Job State Change"], "account": [ACCOUNT],
+        "detail": {"status": ["COMPLETED", "ABORTED", "FAILED"]}}
+    for name in COMPLETION_RULES:
+        props = rules[name]["Properties"]
+        assert props["State"] == "ENABLED"
+        (target,) = props["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": ["OnEventFunction", "Arn"]}
+        # The event itself is the input; a lost one only delays a wait to its poll, so a few
+        # retries and no dead-letter queue (OnEventErrorsAlarm reports failures).
+        assert set(target) == {"Id", "Arn", "RetryPolicy"}, name
+        (permission,) = [p["Properties"] for p in stack.of_type("AWS::Lambda::Permission").values()
+                         if p["Properties"].get("SourceArn") == {"Fn::GetAtt": [name, "Arn"]}]
+        assert permission["FunctionName"] == {"Fn::GetAtt": ["OnEventFunction", "Arn"]}
+        assert permission["Principal"] == "events.amazonaws.com" and permission["SourceAccount"] == ACCOUNT
+    # The wake table: one item per job, expired by TTL, recoverable, encrypted.
+    table = stack.resources["WakeTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    # Both wake functions write only that table and send only SendTaskSuccess.
+    for role in ("WaitForJobsFunctionRole", "OnEventFunctionRole"):
+        granted = {a: s["Resource"] for s in statements(stack, role) for a in as_list(s["Action"])}
+        assert granted == {"dynamodb:UpdateItem": {"Fn::GetAtt": ["WakeTable", "Arn"]},
+                           "states:SendTaskSuccess": "*"}, role
+
+
 def alarms_on(stack, namespace, metric, dimension, value):
     return [a for a in stack.of_type("AWS::CloudWatch::Alarm").values()
             if a["Properties"]["Namespace"] == namespace and a["Properties"]["MetricName"] == metric
@@ -426,12 +470,12 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
             or [(rule, "dead letters")]
     # The functions whose failure no failed execution shows: the sweeper (invoked by its rule) and
     # the report (a run that succeeded may still have no report).
-    for function in ["SweepDrillInstancesFunction", "ReportFunction"]:
+    for function in ["SweepDrillInstancesFunction", "ReportFunction", "OnEventFunction"]:
         expected += alarms_on(stack, "AWS/Lambda", "Errors", "FunctionName", {"Ref": function}) \
             or [(function, "Errors")]
     missing = [e for e in expected if isinstance(e, tuple)]
     assert missing == []
-    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 17
+    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 18
     for a in expected:
         p = a["Properties"]
         assert p["AlarmActions"] == [{"Ref": "NotificationsTopic"}]
@@ -548,9 +592,9 @@ def test_moto_delivers_a_declared_disaster_as_plan_and_trigger(stack):
     queues = {}
     for name, rule in stack.of_type("AWS::Events::Rule").items():
         props = rule["Properties"]
-        if "EventPattern" not in props:
-            continue
         (target,) = props["Targets"]
+        if "EventPattern" not in props or "InputTransformer" not in target:
+            continue  # schedules; the completion rules (their own test)
         events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]), State=props["State"])
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -1,0 +1,140 @@
+"""AWS's completion events, offline.
+
+DRS and AWS Backup tell EventBridge when a server's launch or a restore ends; the stack's rules
+(`DrsLaunchResultRule`, `BackupRestoreEndedRule` in template.yaml) send those events to the
+`on-event` function, which resumes the round waiting on that job. Offline, dr-sim emits the
+events (`GET /_sim/events`, rehearsal.sim_events.EventPump reads them) and `Delivery` does what
+EventBridge does with each: every enabled rule on the local AWS (moto) whose pattern matches
+invokes its Lambda targets through moto's
+Lambda API, which the LocalAws routes to the real handler. The delivery step is here because
+moto's EventBridge delivers rule targets to SQS, logs and buses, not to Lambda functions, and
+its TestEventPattern API is not implemented (moto 5.2.1): a rule's pattern is matched by
+moto's own matcher (`moto.events.models.EventPattern`, what its PutEvents matches rules with).
+
+The Engine (rehearsal.workflow) creates the two rules from template.yaml's own patterns; the
+deploy rehearsal (rehearsal.deploy) gets them from the stack CloudFormation created.
+"""
+
+import json
+import threading
+
+import yaml
+from moto.events.models import EventPattern
+
+from .local_aws import ACCOUNT
+from .processes import ROOT, WAKE_TABLE
+# The template's rules whose target is the on-event function.
+COMPLETION_RULES = ("DrsLaunchResultRule", "BackupRestoreEndedRule")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref X -> {"Ref": X}, !GetAtt A.B -> {"Fn::GetAtt": [A, B]})."""
+
+
+def _tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        return {"Fn::GetAtt": value.split(".", 1)}
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def _resolve(value):
+    """A rule pattern's only reference is the account: {"Ref": "AWS::AccountId"}."""
+    if value == {"Ref": "AWS::AccountId"}:
+        return ACCOUNT
+    if isinstance(value, dict):
+        if any(k == "Ref" or k.startswith("Fn::") for k in value):
+            raise ValueError(f"a rule pattern this rehearsal cannot resolve: {value}")
+        return {k: _resolve(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v) for v in value]
+    return value
+
+
+def template_rule_patterns():
+    """{rule's logical ID: its EventPattern} for the completion rules, read from template.yaml."""
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    resources = template["Resources"]
+    return {name: _resolve(resources[name]["Properties"]["EventPattern"]) for name in COMPLETION_RULES}
+
+
+def create_wake_table(dynamodb):
+    """The wake table as the template defines it (key `key`, TTL on `expiresAt`)."""
+    dynamodb.create_table(TableName=WAKE_TABLE, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}])
+    dynamodb.update_time_to_live(TableName=WAKE_TABLE, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "expiresAt"})
+
+
+def clear_wake_table(dynamodb):
+    """Empties the wake table: dr-sim's job IDs start over after a reset, so what an earlier
+    run left under a job ID would be taken for the new job's (in AWS a job ID is never reused)."""
+    pages = dynamodb.get_paginator("scan").paginate(TableName=WAKE_TABLE, ProjectionExpression="#k",
+                                                    ExpressionAttributeNames={"#k": "key"})
+    try:
+        for page in pages:
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=WAKE_TABLE, Key={"key": item["key"]})
+    except dynamodb.exceptions.ResourceNotFoundException:
+        pass  # not created yet: nothing to clear
+
+
+def create_rules(events, patterns, target_arn):
+    """Puts each rule on the default bus with one Lambda target, as the template does."""
+    for name, pattern in patterns.items():
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, Targets=[{"Id": "OnEvent", "Arn": target_arn}])
+
+
+class Delivery:
+    """What EventBridge does with one event, on a LocalAws: `self(event)`. `delivered` lists
+    (event id, rule name, function ARN, the function's answer) in order; `unmatched` the ids of
+    events no rule matched."""
+
+    def __init__(self, aws):
+        self.events = aws.client("events")
+        self.lam = aws.client("lambda")
+        self.delivered = []
+        self.unmatched = []
+        self._lock = threading.Lock()
+
+    def _rules(self):
+        rules = []
+        for page in self.events.get_paginator("list_rules").paginate():
+            for rule in page["Rules"]:
+                if rule.get("State") == "ENABLED" and rule.get("EventPattern"):
+                    rules.append(rule)
+        return rules
+
+    def __call__(self, event):
+        text = json.dumps(event)
+        matched = False
+        for rule in self._rules():
+            if not EventPattern.load(rule["EventPattern"]).matches_event(event):
+                continue
+            matched = True
+            for target in self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
+                if ":lambda:" not in target["Arn"]:
+                    continue
+                answer = self.lam.invoke(FunctionName=target["Arn"], Payload=text.encode())
+                body = answer["Payload"].read().decode()
+                try:
+                    body = json.loads(body)
+                except ValueError:
+                    pass
+                with self._lock:
+                    self.delivered.append((event.get("id"), rule["Name"], target["Arn"], body))
+        if not matched:
+            with self._lock:
+                self.unmatched.append(event.get("id"))

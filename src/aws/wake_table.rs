@@ -1,0 +1,174 @@
+//! The wake table (DynamoDB) and the Step Functions call that resumes a waiting round.
+//!
+//! One item per job, keyed `key` (`drs:<jobID>` / `backup:<restoreJobId>`, see
+//! [`crate::wake`]): `token` (the latest wait's task token), `expected` (reports that mean the
+//! job has ended), `reported` (a string set of the servers, or the restore, AWS reported:
+//! a duplicate event adds nothing), `woken` (set once, by whoever resumed a wait for this job)
+//! and `expiresAt` (the table's TTL attribute). Every write is one `UpdateItem`, so an event and
+//! a registration may arrive in either order.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client as DynamoDb;
+use aws_sdk_sfn::Client as Sfn;
+
+use super::errors::classify;
+use crate::error::TaskError;
+use crate::wake::{Registration, Report, REGISTRATION_TTL_SECONDS};
+
+/// The table and the clients both wake functions use.
+#[derive(Debug, Clone)]
+pub struct WakeTable {
+    pub dynamodb: DynamoDb,
+    pub sfn: Sfn,
+    pub table: String,
+}
+
+/// How a wake attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The job has not ended yet, has no waiting round, or a round was already woken for it.
+    NotYet,
+    /// This call resumed the waiting task.
+    Resumed,
+    /// The task had already ended (timed out, or its run stopped): nothing to resume.
+    Gone,
+}
+
+impl WakeTable {
+    /// The wake table the deployment names (`DR_WAKE_TABLE`); without one the function fails
+    /// its init phase.
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        config: &crate::config::Config,
+    ) -> Result<Self, String> {
+        let table = config
+            .wake_table
+            .clone()
+            .ok_or("DR_WAKE_TABLE is not set: the wake functions need the stack's WakeTable")?;
+        Ok(WakeTable {
+            dynamodb: DynamoDb::new(sdk),
+            sfn: Sfn::new(sdk),
+            table,
+        })
+    }
+
+    /// Puts a wait's token under `job` (the newest wait replaces an older one).
+    pub async fn register(&self, job: &Registration, token: &str) -> Result<(), TaskError> {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(job.key.clone()))
+            .update_expression("SET #token = :token, expected = :expected, expiresAt = :ttl")
+            .expression_attribute_names("#token", "token")
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":token".to_owned(), AttributeValue::S(token.to_owned())),
+                (
+                    ":expected".to_owned(),
+                    AttributeValue::N(job.expected.to_string()),
+                ),
+                (":ttl".to_owned(), expires_at()),
+            ])))
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Records what an event reported (the item may not exist yet: the event came first).
+    pub async fn record(&self, report: &Report) -> Result<(), TaskError> {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(report.key.clone()))
+            .update_expression("ADD reported :reporter SET expiresAt = :ttl")
+            .set_expression_attribute_values(Some(HashMap::from([
+                (
+                    ":reporter".to_owned(),
+                    AttributeValue::Ss(vec![report.reporter.clone()]),
+                ),
+                (":ttl".to_owned(), expires_at()),
+            ])))
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Resumes the round waiting on `key` if every expected report is in and no round was woken
+    /// for this job before. The conditional update decides, so of an event and a registration
+    /// arriving together exactly one resumes the wait.
+    pub async fn wake(&self, key: &str, by: &str) -> Result<Wake, TaskError> {
+        let claimed = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("SET woken = :woken")
+            .condition_expression(
+                "attribute_exists(#token) AND attribute_not_exists(woken) \
+                 AND attribute_exists(reported) AND size(reported) >= expected",
+            )
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":woken", AttributeValue::S(by.to_owned()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let item = match claimed {
+            Ok(out) => out.attributes.unwrap_or_default(),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                return Ok(Wake::NotYet)
+            }
+            Err(e) => return Err(classify("DynamoDB UpdateItem", e)),
+        };
+        let Some(AttributeValue::S(token)) = item.get("token") else {
+            return Err(TaskError::Unexpected {
+                message: format!("wake table item {key} has no string token"),
+            });
+        };
+        let output = serde_json::json!({"wokenBy": by, "job": key}).to_string();
+        match self
+            .sfn
+            .send_task_success()
+            .task_token(token)
+            .output(output)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Wake::Resumed),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("TaskTimedOut" | "TaskDoesNotExist" | "InvalidToken")
+                ) =>
+            {
+                // That wait had already timed out: the next one for this job may be woken.
+                self.release(key).await?;
+                Ok(Wake::Gone)
+            }
+            Err(e) => Err(classify("SendTaskSuccess", e)),
+        }
+    }
+
+    async fn release(&self, key: &str) -> Result<(), TaskError> {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("key", AttributeValue::S(key.to_owned()))
+            .update_expression("REMOVE woken")
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB UpdateItem", e))?;
+        Ok(())
+    }
+}
+
+fn expires_at() -> AttributeValue {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    AttributeValue::N((now + REGISTRATION_TTL_SECONDS).to_string())
+}

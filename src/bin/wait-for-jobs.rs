@@ -1,0 +1,12 @@
+//! Lambda entry point for `wait-for-jobs`; the logic is in the library.
+use dr_orchestrator::aws::wake_table::WakeTable;
+use dr_orchestrator::handlers::wait_for_jobs;
+use dr_orchestrator::runtime;
+use lambda_runtime::{run, service_fn, Error};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let (config, sdk) = runtime::init().await?;
+    let table = WakeTable::new(&sdk, &config)?;
+    run(service_fn(|event| wait_for_jobs::handle(&table, event))).await
+}

@@ -1,0 +1,143 @@
+"""Event-driven completion: a round's wait ends when DRS or AWS Backup reports its job ended
+(dr-sim's events, through template.yaml's rules, to on-event), and at the poll interval when no
+event comes. check-status judges either way."""
+
+import json
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from moto.events.models import EventPattern  # noqa: E402
+
+from rehearsal.completion import template_rule_patterns  # noqa: E402
+
+RECOVERY = json.loads((ROOT / "events/statemachine/real-recovery.json").read_text())
+RESTORES = json.loads((ROOT / "events/statemachine/restores.json").read_text())
+# Longer than any of these runs takes: a run that finishes well inside it was woken by events.
+LONG_POLL = 120
+
+
+def sim_events(sim):
+    with urllib.request.urlopen(f"{sim.url}/_sim/events", timeout=10) as resp:
+        return json.loads(resp.read())["events"]
+
+
+def test_a_recovery_completes_through_events_without_waiting_for_a_poll(run, local):
+    started = time.time()
+    r = run("recovery-plan", RECOVERY, poll=LONG_POLL)
+    took = time.time() - started
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.waits["timedOut"] == 0, r.waits
+    assert r.waits["woken"] >= 2, r.waits  # one per wave at least
+    assert took < LONG_POLL, f"{took:.0f}s: a wait ran to its timeout"
+    # Every server's launch result reached on-event through the launch-result rule.
+    servers = sum(len(w["sourceServers"]) for w in RECOVERY["waves"])
+    by_rule = [d for d in r.deliveries if d[1] == "DrsLaunchResultRule"]
+    assert len(by_rule) == servers, r.deliveries
+    assert not r.pump_errors
+    # The event is a hint: check-status judged every job as after a poll.
+    assert all(s["state"] == "SUCCEEDED" for s in r.statuses.values()), r.statuses
+
+
+def test_a_restore_completes_through_the_backup_event(run):
+    r = run("restore", RESTORES, poll=LONG_POLL)
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.waits["timedOut"] == 0 and r.waits["woken"] >= 1, r.waits
+    assert {d[1] for d in r.deliveries} == {"BackupRestoreEndedRule"}
+
+
+def test_with_every_event_dropped_the_poll_still_completes_the_run(run):
+    r = run("recovery-plan", RECOVERY, poll=1, faults={"events": {"drop": "ALL"}})
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.waits["woken"] == 0, r.waits
+    assert r.waits["timedOut"] >= 2, r.waits
+    assert r.deliveries == []
+
+
+def test_duplicated_and_late_events_do_no_harm(run):
+    r = run("recovery-plan", RECOVERY, poll=LONG_POLL,
+            faults={"events": {"duplicate": True, "delaySeconds": 1.5}})
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.waits["timedOut"] == 0, r.waits
+    servers = sum(len(w["sourceServers"]) for w in RECOVERY["waves"])
+    assert len(r.deliveries) == 2 * servers, r.deliveries
+    outcomes = [d[3]["outcome"] for d in r.deliveries]
+    # Each job resumed its round once; every other copy found the job already woken.
+    assert outcomes.count("RESUMED") == len(r.jobs()), outcomes
+    assert set(outcomes) <= {"RESUMED", "NOT_YET"}, outcomes
+    # Each job started once: a wake never starts anything.
+    assert len(r.jobs()) == len(RECOVERY["waves"])
+
+
+def test_an_event_for_another_job_wakes_nothing(local):
+    """wait-for-jobs registers a round's token under its job; an event for a job nobody waits
+    on is recorded and wakes nothing; the waited job's own event reaches the wake step (the
+    token here is not a live task's, so Step Functions answers that it is gone)."""
+    _, _, handlers = local
+    token = "AAAA" + "x" * 60
+    waited = {"kind": "DRS_JOB", "jobID": "drsjob-00000000000000a01", "operation": "DRILL",
+              "sourceServerIDs": ["s-0a1b2c3d4e5f60001"]}
+    answer, errored = handlers.invoke("wait-for-jobs", {"jobs": [waited], "token": token})
+    assert not errored, answer
+    assert json.loads(answer) == {"jobs": 1, "wokenAtOnce": False}
+
+    def launch_result(job, server):
+        return {"version": "0", "id": f"test-{job}-{server}", "detail-type": "DRS Source Server Launch Result",
+                "source": "aws.drs", "account": "123456789012", "time": "2026-12-06T05:00:00Z",
+                "region": "eu-west-1",
+                "resources": [f"arn:aws:drs:eu-west-1:123456789012:source-server/{server}"],
+                "detail": {"state": "SUCCEEDED", "job-id": job}}
+
+    other, errored = handlers.invoke("on-event", launch_result("drsjob-00000000000000b02", "s-0a1b2c3d4e5f60001"))
+    assert not errored, other
+    assert json.loads(other) == {"job": "drs:drsjob-00000000000000b02", "outcome": "NOT_YET"}
+    own, errored = handlers.invoke("on-event", launch_result("drsjob-00000000000000a01", "s-0a1b2c3d4e5f60001"))
+    assert not errored, own
+    assert json.loads(own) == {"job": "drs:drsjob-00000000000000a01", "outcome": "GONE"}
+    # Not an event a round waits for.
+    stalled = launch_result("drsjob-00000000000000a01", "s-0a1b2c3d4e5f60001")
+    stalled["detail-type"] = "DRS Source Server Data Replication Stalled Change"
+    ignored, errored = handlers.invoke("on-event", stalled)
+    assert not errored and json.loads(ignored) == {"job": None, "outcome": "IGNORED"}, ignored
+    # Not an event at all: the caller's fault, named.
+    bad, errored = handlers.invoke("on-event", {"resources": []})
+    assert errored and json.loads(bad)["errorType"] == "InvalidInput", bad
+
+
+def test_the_template_rules_match_dr_sims_events_and_nothing_else(run, local):
+    sim, _, _ = local
+    r = run("restore", RESTORES, poll=1)
+    assert r.status == "SUCCEEDED", r.cause
+    run("recovery-plan", RECOVERY, poll=1, reset=False)
+    emitted = sim_events(sim)
+    kinds = {e["detail-type"] for e in emitted}
+    assert kinds == {"DRS Source Server Launch Result", "Restore Job State Change"}, kinds
+    rules = {name: EventPattern.load(json.dumps(p)) for name, p in template_rule_patterns().items()}
+    for event in emitted:
+        matched = [name for name, rule in rules.items() if rule.matches_event(event)]
+        assert len(matched) == 1, (event, matched)
+
+    drs = next(e for e in emitted if e["source"] == "aws.drs")
+    restore = next(e for e in emitted if e["source"] == "aws.backup")
+    others = [
+        {**drs, "detail-type": "DRS Source Server Data Replication Stalled Change"},
+        {**drs, "account": "210987654321"},
+        {**drs, "source": "aws.mgn", "detail-type": "MGN Source Server Launch Result"},
+        {**restore, "detail": {**restore["detail"], "status": "RUNNING"}},
+        {**restore, "detail-type": "Backup Job State Change"},
+    ]
+    for event in others:
+        matched = [name for name, rule in rules.items() if rule.matches_event(event)]
+        assert matched == [], (event, matched)
+
+
+@pytest.mark.parametrize("name", ["DrsLaunchResultRule", "BackupRestoreEndedRule"])
+def test_each_rule_is_limited_to_the_stacks_account(name):
+    pattern = template_rule_patterns()[name]
+    assert pattern["account"] == ["123456789012"]

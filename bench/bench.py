@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from rehearsal.local_aws import LocalAws  # noqa: E402
 from rehearsal.processes import Handlers, Sim  # noqa: E402
-from rehearsal.workflow import Engine, cost  # noqa: E402
+from rehearsal.workflow import Engine, cost, load_definition, waits  # noqa: E402
 from runtime_api import RuntimeApi, cold_start, function_env, warm_latencies  # noqa: E402
 
 RELEASE = ROOT / "target" / "release"
@@ -147,32 +147,76 @@ def plan(total, waves):
                       for w in range(waves)]}
 
 
-def workflow_costs(sim, handlers, aws, sizes_waves, poll):
+# How a round learns that its jobs ended, side by side at the same poll interval:
+# - polling: the round's wait is a plain Wait of pollIntervalSeconds (the workflow before the
+#   callback; no completion rules, so no events are delivered);
+# - events: the committed workflow, dr-sim's completion events delivered through the rules;
+# - events, all dropped: the committed workflow with every event lost (the safety net).
+MODES = ("polling", "events", "events, all dropped")
+
+
+def polling_definition():
+    """recovery-plan.asl.json with its callback wait replaced by the Wait it replaced."""
+    definition = json.loads(load_definition("recovery-plan"))
+    rounds = definition["States"]["Run waves"]["ItemProcessor"]["States"]["Run rounds"]["ItemProcessor"]["States"]
+    rounds["Wait for jobs"] = {"Type": "Wait", "SecondsPath": "$.options.pollIntervalSeconds", "Next": "Check jobs"}
+    del rounds["Poll instead"]
+    return json.dumps(definition)
+
+
+def wave_overheads(events, state, waves):
+    """Per wave: seconds from its last server's launch ending (dr-sim's timeline) to the workflow
+    entering the wave's final check (Judge wave): what the wave waited for nothing."""
+    judged = sorted(e["timestamp"].timestamp() * 1000 for e in events
+                    if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Judge wave")
+    out = []
+    for w in range(min(waves, len(judged))):
+        settled = [s["settlesMs"] for j in state["jobs"] if f"#w{w}#" in j["tags"].get(TAG, "")
+                   for s in j["servers"]]
+        if settled:  # the bench's plans hold servers only
+            out.append(round((judged[w] - max(settled)) / 1000, 1))
+    return out
+
+
+def workflow_costs(sim, handlers, aws, sizes_waves, poll, modes=MODES):
     rows = []
+    polling = polling_definition()
     for total, waves in sizes_waves:
-        sim.reset()
-        p = tagged_plan(waves) if total == 1000 else plan(total, waves)
-        # The history budget prepare-plan enforces (the waves' rounds and the drill's cleanup,
-        # each polled until it would give up): polls of 1 s need a shorter give-up time.
-        p["options"] = {"pollIntervalSeconds": poll, "giveUpAfterSeconds": 7200 if poll >= 30 else 300}
-        with Engine(handlers, aws) as engine:
-            arn = engine.start("recovery-plan", p, f"bench-{total}")
-            result = engine.wait(arn, timeout=3600)
-            events = engine.history(arn)
-            invocations = sum(engine.stats.invocations.values())
-        state = sim.state()
-        # After the last job of any kind (the drill's TERMINATE jobs end last).
-        last_done = max([max(s["settlesMs"] for s in j["servers"]) for j in state["jobs"]] or [0])
-        launches = [j for j in state["jobs"] if j["initiatedBy"] != "TERMINATE_RECOVERY_INSTANCES"]
-        first_start = min([j["createdMs"] for j in state["jobs"]] or [0])
-        ended = result["stopDate"].timestamp() * 1000
-        c = cost(events)
-        rows.append({"servers": total, "waves": waves, "selectedByTags": total == 1000, "status": result["status"],
-                     "jobs": len(launches), "terminateJobs": len(state["jobs"]) - len(launches),
-                     **c, "lambdaInvocations": invocations,
-                     "toFirstStartSeconds": round((first_start - result["startDate"].timestamp() * 1000) / 1000, 2),
-                     "preparedPlanBytes": prepared_plan_bytes(events),
-                     "overheadSeconds": round((ended - last_done) / 1000, 1)})
+        for mode in modes:
+            sim.reset()
+            if mode != "events":
+                sim.faults(events={"drop": "ALL"})
+            p = tagged_plan(waves) if total == 1000 else plan(total, waves)
+            # The history budget prepare-plan enforces (the waves' rounds and the drill's cleanup,
+            # each polled until it would give up): polls of 1 s need a shorter give-up time.
+            p["options"] = {"pollIntervalSeconds": poll, "giveUpAfterSeconds": 7200 if poll >= 30 else 300}
+            with Engine(handlers, aws) as engine:
+                if mode == "polling":
+                    arn = engine.start_definition("dr-orchestrator-bench-polling", polling, p, f"bench-{total}")
+                else:
+                    arn = engine.start("recovery-plan", p, f"bench-{total}")
+                result = engine.wait(arn, timeout=3600)
+                events = engine.history(arn)
+                invocations = dict(engine.stats.invocations)
+            state = sim.state()
+            # After the last job of any kind (the drill's TERMINATE jobs end last).
+            last_done = max([max(s["settlesMs"] for s in j["servers"]) for j in state["jobs"]] or [0])
+            launches = [j for j in state["jobs"] if j["initiatedBy"] != "TERMINATE_RECOVERY_INSTANCES"]
+            first_start = min([j["createdMs"] for j in state["jobs"]] or [0])
+            ended = result["stopDate"].timestamp() * 1000
+            c = cost(events)
+            per_wave = wave_overheads(events, state, waves)
+            rows.append({"servers": total, "waves": waves, "mode": mode, "selectedByTags": total == 1000,
+                         "status": result["status"], "jobs": len(launches),
+                         "terminateJobs": len(state["jobs"]) - len(launches),
+                         **c, "lambdaInvocations": sum(invocations.values()),
+                         "onEventInvocations": invocations.get("on-event", 0),
+                         "waits": waits(events),
+                         "toFirstStartSeconds": round((first_start - result["startDate"].timestamp() * 1000) / 1000, 2),
+                         "preparedPlanBytes": prepared_plan_bytes(events),
+                         "waveOverheadSeconds": per_wave,
+                         "maxWaveOverheadSeconds": max(per_wave or [0]),
+                         "overheadSeconds": round((ended - last_done) / 1000, 1)})
     return rows
 
 
@@ -235,7 +279,10 @@ def main(argv=None):
         with LocalAws() as aws:
             handlers = Handlers(sim.url, aws.url)
             try:
-                results["workflow"] = workflow_costs(sim, handlers, aws, plans, poll)
+                # The smoke run compares the three on the small plan only.
+                results["workflow"] = workflow_costs(sim, handlers, aws, plans[:1], poll)
+                results["workflow"] += workflow_costs(sim, handlers, aws, plans[1:], poll,
+                                                      ("events",) if args.smoke else MODES)
                 results["workflow_poll_seconds"] = poll
             finally:
                 handlers.stop()
@@ -273,12 +320,15 @@ def report(r):
     for w in r["handlerCost"]:
         lines.append(f"| {w['name']} | {w['servers']} | {w['invocations']} | {w['p50Ms']} | {w['p99Ms']} | {w['peakRssKiB'] / 1024:.1f} |")
     lines += ["", f"Workflow cost (recovery plan, poll interval {r['workflow_poll_seconds']} s):", "",
-              "| servers | waves | chosen by | DRS jobs | result | start to first StartRecovery (s) | prepared plan (KiB) | state transitions | history events | largest payload (KiB) | Lambda invocations | overhead after last launch (s) |",
-              "| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| servers | waves | waits end by | DRS jobs | result | waits woken / timed out | wave overhead after its last launch, max (s) | run end after last job (s) | state transitions | history events | largest payload (KiB) | Lambda invocations (on-event) | prepared plan (KiB) |",
+              "| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for w in r["workflow"]:
-        lines.append(f"| {w['servers']} | {w['waves']} | {'tags' if w['selectedByTags'] else 'IDs'} | {w['jobs']} | {w['status']} "
-                     f"| {w['toFirstStartSeconds']} | {w['preparedPlanBytes'] / 1024:.1f} | {w['stateTransitions']} | {w['historyEvents']} "
-                     f"| {w['largestPayloadBytes'] / 1024:.1f} | {w['lambdaInvocations']} | {w['overheadSeconds']} |")
+        wt = w["waits"]
+        lines.append(f"| {w['servers']} | {w['waves']} | {w['mode']} | {w['jobs']} | {w['status']} "
+                     f"| {wt['woken']} / {wt['timedOut']} | {w['maxWaveOverheadSeconds']} | {w['overheadSeconds']} "
+                     f"| {w['stateTransitions']} | {w['historyEvents']} "
+                     f"| {w['largestPayloadBytes'] / 1024:.1f} | {w['lambdaInvocations']} ({w['onEventInvocations']}) "
+                     f"| {w['preparedPlanBytes'] / 1024:.1f} |")
     return "\n".join(lines)
 
 

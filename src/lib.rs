@@ -17,6 +17,7 @@ pub mod contract;
 pub mod error;
 pub mod handlers;
 pub mod idempotency;
+pub mod notify;
 pub mod plan;
 pub mod preflight;
 pub mod report;

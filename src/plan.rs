@@ -15,6 +15,7 @@ use crate::contract::{
 };
 use crate::error::TaskError;
 use crate::idempotency::EXECUTION_TAG;
+use crate::notify;
 use crate::preflight::{self, Finding, Inventory, PreflightMode, PreflightReport, Severity};
 use crate::report::model::Targets;
 use crate::validate;
@@ -386,6 +387,10 @@ pub struct PreparedPlan {
     pub waves: Vec<PreparedWave>,
     /// What happens to the run's drill instances when it ends.
     pub cleanup: CleanupPlan,
+    /// What the run publishes to the notifications topic when it starts, and how its last
+    /// notification's subject begins.
+    #[serde(default)]
+    pub notices: notify::RunNotices,
 }
 
 /// One wave: its rounds run one after the other; the tasks of a round start together and the
@@ -404,6 +409,9 @@ pub struct PreparedWave {
     #[serde(default)]
     pub targets: Targets,
     pub rounds: Vec<Vec<Task>>,
+    /// The subject of the wave's `WAVE_FINISHED` notification, without its state.
+    #[serde(default)]
+    pub notice: String,
 }
 
 /// One start call, with the exact input its handler takes.
@@ -416,12 +424,17 @@ pub enum Task {
 }
 
 impl Task {
-    fn servers(&self) -> usize {
+    /// The servers (or recovery instances) the task launches.
+    pub fn servers(&self) -> usize {
         match self {
             Task::Recovery(r) => r.source_servers.len(),
             Task::Failback(f) => f.recovery_instance_ids.as_ref().map_or(0, Vec::len),
             Task::Restore(_) => 0,
         }
+    }
+
+    pub fn is_restore(&self) -> bool {
+        matches!(self, Task::Restore(_))
     }
 }
 
@@ -995,6 +1008,7 @@ pub fn prepare_recovery(
                 rpo_minutes: wave.rpo_target_minutes.or(ctx.options.targets.rpo_minutes),
             },
             rounds,
+            notice: String::new(),
         });
     }
     let mode = if is_drill {
@@ -1060,6 +1074,7 @@ pub fn prepare_failback(
             approval: WaveApproval::not_required(),
             targets,
             rounds,
+            notice: String::new(),
         }],
     )
 }
@@ -1098,6 +1113,7 @@ pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<Prepar
             approval: WaveApproval::not_required(),
             targets,
             rounds,
+            notice: String::new(),
         }],
     )
 }
@@ -1189,7 +1205,14 @@ fn finish_prepared(
         restores,
         waves,
         cleanup,
+        notices: notify::RunNotices::default(),
     };
+    let mut plan = plan;
+    plan.notices = notify::run_notices(&plan);
+    let label = notify::run_label(plan.workflow, plan.is_drill, &plan.plan_name);
+    for wave in &mut plan.waves {
+        wave.notice = notify::wave_subject(&label, &wave.scope);
+    }
     check_history_budget(&plan)?;
     Ok(plan)
 }
@@ -1262,10 +1285,12 @@ pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     // TaskSubmitted, TaskTimedOut and TaskStateExited.
     const ROUND_EVENTS_PER_POLL: u64 = 13;
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
-    // The cleanup after a drill polls its TERMINATE jobs like a round.
-    let mut events = 80 + 9 * polls;
+    // The cleanup after a drill polls its TERMINATE jobs like a round; the run's notifications
+    // (started, and how it ended: two publish tasks and a Choice) add 12.
+    let mut events = 92 + 9 * polls;
     for wave in &plan.waves {
-        events += if wave.approval.required { 40 } else { 30 };
+        // Each wave's WAVE_FINISHED is one more publish task (5 events).
+        events += if wave.approval.required { 45 } else { 35 };
         for round in &wave.rounds {
             events += 12 + 10 * round.len() as u64 + ROUND_EVENTS_PER_POLL * polls;
         }

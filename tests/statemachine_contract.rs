@@ -137,6 +137,7 @@ fn every_error_name_in_the_workflows_is_one_of_ours() {
 fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() {
     let mut tasks = 0;
     let mut waits = 0;
+    let mut notices = 0;
     for (file, name, state) in all_states() {
         if state["Type"] == "Task"
             && state["Resource"] == "arn:aws:states:::sns:publish.waitForTaskToken"
@@ -151,6 +152,24 @@ fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() 
                 state["TimeoutSecondsPath"],
                 "$.wave.approval.timeoutSeconds"
             );
+            continue;
+        }
+        if state["Type"] == "Task" && state["Resource"] == "arn:aws:states:::sns:publish" {
+            // A notification: to the stack's topic, kind and severity as attributes, retried on
+            // SNS's transient errors, and never the end of the run (every failure goes on).
+            assert_eq!(state["Parameters"]["TopicArn"], "${NotificationsTopicArn}");
+            let attributes = &state["Parameters"]["MessageAttributes"];
+            let kind = attributes["kind"]["StringValue"].as_str().unwrap();
+            assert_eq!(
+                state["Parameters"]["Message"]["kind"].as_str(),
+                Some(kind).filter(|_| name != "Announce the run"),
+                "{file}: {name}"
+            );
+            assert!(attributes["severity"]["StringValue"].is_string());
+            assert_eq!(state["Retry"][0]["ErrorEquals"], json!(SNS_TRANSIENT));
+            assert_eq!(state["Catch"][0]["ErrorEquals"], json!(["States.ALL"]));
+            assert_eq!(state["Catch"][0]["Next"], state["Next"], "{file}: {name}");
+            notices += 1;
             continue;
         }
         if state["Type"] == "Task"
@@ -203,6 +222,8 @@ fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() 
     assert!(tasks >= 8);
     // recovery-plan and restore wait for events; failback launches polls (see README).
     assert_eq!(waits, 2, "callback waits");
+    // Each workflow: started, each wave, failed, finished.
+    assert_eq!(notices, 3 * 4, "notification tasks");
 }
 
 #[test]

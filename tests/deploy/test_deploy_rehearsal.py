@@ -158,9 +158,16 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
     assert arn.startswith(deployed.state_machine_arn().replace(":stateMachine:", ":execution:") + ":")
     # Every Lambda task went to a function of the stack, by the ARN the deployment gave it.
     arns = function_arns(deployed)
-    scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"])["FunctionName"]
+    scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"])
                  for e in events if e["type"] == "TaskScheduled"]
-    assert scheduled and set(scheduled) <= set(arns.values())
+    functions = [p["FunctionName"] for p in scheduled if "FunctionName" in p]
+    assert functions and set(functions) <= set(arns.values())
+    # Every other task published to the stack's topic: the run's notifications.
+    topic = deployed.physical_id("NotificationsTopic")
+    published = [p for p in scheduled if "FunctionName" not in p]
+    assert published and {p["TopicArn"] for p in published} == {topic}
+    assert [p["MessageAttributes"]["kind"]["StringValue"] for p in published] == \
+        ["RUN_STARTED", "WAVE_FINISHED", "WAVE_FINISHED", "WAVE_FINISHED", "RUN_FINISHED"]
     assert set(invoked) == {"prepare-plan", "start-recovery", "start-restore", "check-status", "clean-up-drill",
                             "report", "wait-for-jobs", "on-event"}
     # dr-sim's completion events reached on-event through the stack's own two rules, and woke

@@ -109,7 +109,7 @@ def test_runs_ending_at_once_all_stay_in_the_history(run, local):
     # The report task's own input, as Step Functions sent it, re-sent for eight runs at once.
     scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in r.events
                  if e["type"] == "TaskScheduled"]
-    (payload,) = [p["Payload"] for p in scheduled if p["Payload"].get("operation") == "WRITE"]
+    (payload,) = [p["Payload"] for p in scheduled if p.get("Payload", {}).get("operation") == "WRITE"]
     base = payload["run"]["executionId"]
     ids = [f"{base}-together-{i}" for i in range(8)]
 

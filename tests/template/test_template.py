@@ -82,7 +82,7 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
                 "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "CheckStatusFunction",
                                          "ReportFunction", "NotificationsTopic"},
                 "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "CheckStatusFunction",
-                                        "WaitForJobsFunction", "ReportFunction"}}
+                                        "WaitForJobsFunction", "ReportFunction", "NotificationsTopic"}}
     for name in WORKFLOWS:
         subs = stack.resources[name]["Properties"]["DefinitionSubstitutions"]
         assert topic not in subs.values()
@@ -496,7 +496,7 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
 
 
 def test_workflows_publish_only_to_the_notifications_topic_with_its_key_only(make_stack):
-    publishers = {"RecoveryPlanStateMachine", "FailbackStateMachine"}
+    publishers = {"RecoveryPlanStateMachine", "FailbackStateMachine", "RestoreStateMachine"}
     for stack, key in ((make_stack(), {"Fn::GetAtt": ["NotificationsKey", "Arn"]}),
                        (make_stack(NotificationsKmsKeyArn=KEY), KEY)):
         for role in stack.of_type("AWS::IAM::Role"):

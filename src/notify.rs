@@ -1,0 +1,158 @@
+//! What a run tells the stack's notifications topic besides approval requests (pure).
+//!
+//! The workflows publish four kinds, each with a short human subject, a JSON body and the
+//! message attributes `kind` and `severity` (for subscription filter policies):
+//!
+//! | kind | severity | when | subject |
+//! | --- | --- | --- | --- |
+//! | `RUN_STARTED` | `INFO` | the plan is prepared, before the first wave | [`RunNotices::started`], whole |
+//! | `WAVE_FINISHED` | `INFO` | a wave was judged | the wave's [`wave_subject`] + its state |
+//! | `RUN_FAILED` | `ERROR` | the run failed (after its report) | [`RunNotices::ended`] + `FAILED` |
+//! | `RUN_FINISHED` | `INFO` | the run succeeded (after its report) | [`RunNotices::ended`] + `SUCCEEDED` |
+//!
+//! Subjects are written here, bounded so that what the workflow appends (a space and a state of
+//! at most 9 characters) keeps them inside SNS's limit; the bodies of the last three are put
+//! together by the workflow from the check's and the report's own output.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::approval::{self, MAX_SUBJECT_LEN};
+use crate::plan::{PreparedPlan, Workflow};
+
+/// Room a workflow needs after a prepared subject prefix: ` SUCCEEDED`.
+pub const APPENDED_CHARS: usize = 10;
+
+/// A message ready to publish.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct Notice {
+    pub subject: String,
+    pub message: Value,
+}
+
+/// The run's own notifications, prepared with the plan.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunNotices {
+    /// `RUN_STARTED`, published as it is.
+    pub started: Notice,
+    /// The subject of `RUN_FINISHED` / `RUN_FAILED` without how the run ended.
+    pub ended: String,
+}
+
+/// How a subject names a run: `Drill of payments`, `REAL recovery of payments`, ...
+pub fn run_label(workflow: Workflow, is_drill: Option<bool>, plan_name: &str) -> String {
+    let what = match (workflow, is_drill) {
+        (Workflow::RecoveryPlan, Some(true)) => "Drill",
+        (Workflow::RecoveryPlan, _) => "REAL recovery",
+        (Workflow::Failback, _) => "Failback",
+        (Workflow::Restore, _) => "Restore",
+    };
+    format!("{what} of {plan_name}")
+}
+
+/// A subject the workflow completes with a state.
+pub fn prefix(text: &str) -> String {
+    let clean = approval::subject(text);
+    let room = MAX_SUBJECT_LEN - APPENDED_CHARS;
+    if clean.len() <= room {
+        clean
+    } else {
+        format!("{}...", &clean[..room - 3])
+    }
+}
+
+/// The subject prefix of a wave's `WAVE_FINISHED`: `Drill of payments: wave 1 (application)`.
+pub fn wave_subject(label: &str, scope: &str) -> String {
+    prefix(&format!("{label}: {scope}"))
+}
+
+/// The run's `RUN_STARTED` and the prefix of its last notification.
+pub fn run_notices(plan: &PreparedPlan) -> RunNotices {
+    let label = run_label(plan.workflow, plan.is_drill, &plan.plan_name);
+    let waves: Vec<Value> = plan
+        .waves
+        .iter()
+        .map(|w| {
+            let tasks = || w.rounds.iter().flatten();
+            json!({
+                "name": w.name,
+                "servers": tasks().map(|t| t.servers()).sum::<usize>(),
+                "restores": tasks().filter(|t| t.is_restore()).count(),
+            })
+        })
+        .collect();
+    let counts = match (plan.servers, plan.restores) {
+        (s, 0) => count(s, "server"),
+        (0, r) => count(r, "restore"),
+        (s, r) => format!("{}, {}", count(s, "server"), count(r, "restore")),
+    };
+    let subject = approval::subject(&format!(
+        "{label} started: {}, {counts}",
+        count(plan.waves.len(), "wave")
+    ));
+    RunNotices {
+        started: Notice {
+            subject,
+            message: json!({
+                "kind": "RUN_STARTED",
+                "planName": plan.plan_name,
+                "workflow": plan.workflow,
+                "isDrill": plan.is_drill,
+                "trigger": plan.trigger,
+                "executionId": plan.execution_id,
+                "startedAt": plan.started_at,
+                "servers": plan.servers,
+                "restores": plan.restores,
+                "waves": waves,
+                "preflight": approval::PreflightSummary::of(&plan.preflight),
+            }),
+        },
+        ended: prefix(&label),
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_leave_room_for_the_state_the_workflow_appends() {
+        let long = "x".repeat(300);
+        let p = wave_subject(
+            &run_label(Workflow::RecoveryPlan, Some(true), &long),
+            "wave 0 (db)",
+        );
+        assert_eq!(p.len(), MAX_SUBJECT_LEN - APPENDED_CHARS);
+        assert!(p.ends_with("..."));
+        assert!(format!("{p} SUCCEEDED").len() <= MAX_SUBJECT_LEN);
+        let short = wave_subject("Drill of payments", "wave 1 (app)");
+        assert_eq!(short, "Drill of payments: wave 1 (app)");
+    }
+
+    #[test]
+    fn subjects_are_printable_ascii() {
+        let p = prefix(&run_label(Workflow::Failback, None, "zahlungen – süd\n"));
+        assert!(p.chars().all(|c| (' '..='~').contains(&c)), "{p}");
+    }
+
+    #[test]
+    fn a_real_recovery_says_so_in_capitals() {
+        assert_eq!(
+            run_label(Workflow::RecoveryPlan, Some(false), "payments"),
+            "REAL recovery of payments"
+        );
+        assert_eq!(
+            run_label(Workflow::Restore, None, "payments"),
+            "Restore of payments"
+        );
+    }
+}

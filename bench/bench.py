@@ -30,7 +30,7 @@ HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore",
 # Functions timed to their first `next` only (init): a representative event of theirs needs more
 # of the local AWS than this section runs, so each gets a request it refuses before any call.
 INIT_ONLY = {"clean-up-drill": {"operation": "CHECK"}, "sweep-drill-instances": {"trigger": "NOBODY"},
-             "report": {"operation": "WRITE"}}
+             "report": {"operation": "WRITE"}, "wait-for-jobs": {}, "on-event": {"resources": []}}
 # Where the SDK's HTTPS client (rustls-native-certs) finds the root certificates decides most of
 # a function's init. Every function is timed in both layouts, and nothing is inherited from the
 # shell (some machines set SSL_CERT_FILE and SSL_CERT_DIR for every process):
@@ -235,6 +235,8 @@ def main(argv=None):
     ap.add_argument("--python", default=str(ROOT / ".tools" / "bench" / "bin" / "python"),
                     help="the Python with awslambdaric and boto3 for the peer")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    ap.add_argument("--workflow-only", action="store_true",
+                    help="run only the workflow section and replace it in --out (the rest of --out is kept)")
     args = ap.parse_args(argv)
     cold_runs, warm_runs = (3, 20) if args.smoke else (21, 300)
     plans = [(10, 1), (1000, 4)] if args.smoke else [(10, 1), (100, 2), (1000, 4)]
@@ -247,33 +249,38 @@ def main(argv=None):
                            "cpus": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()},
                "smoke": args.smoke}
     try:
-        events, big = fixtures(sim)
-        base = function_env(api, "bench", {"AWS_ENDPOINT_URL": sim.url,
-                                           "DR_REPORT_BUCKET": "dr-orchestrator-reports-bench"})
-        peer_dir = ROOT / "bench" / "python_peer"
-        peer = [args.python, "-m", "awslambdaric", "check_status.handler"]
-        results["coldStart"] = {}
-        layouts = cert_layouts()
-        for layout, certs in layouts.items():
-            env = layout_env(base, certs)
-            cold = [measure_cold(api, "hello-floor", [str(RELEASE / "hello-floor")], env, {"hello": "world"}, cold_runs)]
-            for name in HANDLERS:
-                cold.append(measure_cold(api, name, [str(RELEASE / name)], env, events[name], cold_runs))
-            for name, refused in INIT_ONLY.items():
-                cold.append(measure_cold(api, name, [str(RELEASE / name)], env, refused, cold_runs, init_only=True))
-            cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], cold_runs, cwd=peer_dir))
-            results["coldStart"][layout] = {"certificates": certs or "platform probe", "functions": cold}
-        env = layout_env(base, layouts["lambda"])
-        results["sizes"] = sizes()
+        if args.workflow_only:
+            # The other sections as the last full run measured them.
+            results = {**json.loads(Path(args.out).read_text()), "workflowOnly": True}
+        else:
+            events, big = fixtures(sim)
+            base = function_env(api, "bench", {"AWS_ENDPOINT_URL": sim.url,
+                                               "DR_REPORT_BUCKET": "dr-orchestrator-reports-bench",
+                                               "DR_WAKE_TABLE": "dr-orchestrator-wake-bench"})
+            peer_dir = ROOT / "bench" / "python_peer"
+            peer = [args.python, "-m", "awslambdaric", "check_status.handler"]
+            results["coldStart"] = {}
+            layouts = cert_layouts()
+            for layout, certs in layouts.items():
+                env = layout_env(base, certs)
+                cold = [measure_cold(api, "hello-floor", [str(RELEASE / "hello-floor")], env, {"hello": "world"}, cold_runs)]
+                for name in HANDLERS:
+                    cold.append(measure_cold(api, name, [str(RELEASE / name)], env, events[name], cold_runs))
+                for name, refused in INIT_ONLY.items():
+                    cold.append(measure_cold(api, name, [str(RELEASE / name)], env, refused, cold_runs, init_only=True))
+                cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], cold_runs, cwd=peer_dir))
+                results["coldStart"][layout] = {"certificates": certs or "platform probe", "functions": cold}
+            env = layout_env(base, layouts["lambda"])
+            results["sizes"] = sizes()
 
-        warm = []
-        for n, ref in big.items():
-            for name, cmd, cwd in (("check-status", [str(RELEASE / "check-status")], None),
-                                   ("check-status (Python, boto3)", peer, peer_dir)):
-                lat, rss = warm_latencies(api, cmd, env, [ref] * warm_runs, cwd)
-                warm.append({"name": name, "servers": n, "invocations": warm_runs, "p50Ms": round(percentile(lat, 50), 2),
-                             "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
-        results["handlerCost"] = warm
+            warm = []
+            for n, ref in big.items():
+                for name, cmd, cwd in (("check-status", [str(RELEASE / "check-status")], None),
+                                       ("check-status (Python, boto3)", peer, peer_dir)):
+                    lat, rss = warm_latencies(api, cmd, env, [ref] * warm_runs, cwd)
+                    warm.append({"name": name, "servers": n, "invocations": warm_runs, "p50Ms": round(percentile(lat, 50), 2),
+                                 "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
+            results["handlerCost"] = warm
 
         # The local AWS (moto in server mode) first: the handlers are told where it is.
         with LocalAws() as aws:

@@ -17,6 +17,7 @@ deploy rehearsal (rehearsal.deploy) gets them from the stack CloudFormation crea
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 from moto.events.models import EventPattern
@@ -98,16 +99,26 @@ def create_rules(events, patterns, target_arn):
 
 
 class Delivery:
-    """What EventBridge does with one event, on a LocalAws: `self(event)`. `delivered` lists
-    (event id, rule name, function ARN, the function's answer) in order; `unmatched` the ids of
-    events no rule matched."""
+    """What EventBridge does with one event, on a LocalAws: `self(event)`. Like EventBridge,
+    which invokes a rule's Lambda target asynchronously, it hands the invocations to `workers`
+    threads (the handlers serve 10 at once) and returns; `drain()` waits for those in flight.
+    `delivered` lists (event id, rule name, function ARN, the function's answer) in the order
+    they were answered; `unmatched` the ids of events no rule matched; `errors` what failed."""
 
-    def __init__(self, aws):
+    def __init__(self, aws, workers=10):
         self.events = aws.client("events")
         self.lam = aws.client("lambda")
         self.delivered = []
         self.unmatched = []
+        self.errors = []
         self._lock = threading.Lock()
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eventbridge")
+
+    def drain(self):
+        """Waits for every invocation handed out so far."""
+        self._pool.shutdown(wait=True)
+        self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="eventbridge")
 
     def _rules(self):
         rules = []
@@ -127,14 +138,21 @@ class Delivery:
             for target in self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
                 if ":lambda:" not in target["Arn"]:
                     continue
-                answer = self.lam.invoke(FunctionName=target["Arn"], Payload=text.encode())
-                body = answer["Payload"].read().decode()
-                try:
-                    body = json.loads(body)
-                except ValueError:
-                    pass
-                with self._lock:
-                    self.delivered.append((event.get("id"), rule["Name"], target["Arn"], body))
+                self._pool.submit(self._invoke, event.get("id"), rule["Name"], target["Arn"], text)
         if not matched:
             with self._lock:
                 self.unmatched.append(event.get("id"))
+
+    def _invoke(self, event_id, rule, arn, text):
+        try:
+            answer = self.lam.invoke(FunctionName=arn, Payload=text.encode())
+            body = answer["Payload"].read().decode()
+            try:
+                body = json.loads(body)
+            except ValueError:
+                pass
+            with self._lock:
+                self.delivered.append((event_id, rule, arn, body))
+        except Exception as e:  # noqa: BLE001 - kept for the tests, as EventBridge's failed invocations
+            with self._lock:
+                self.errors.append(f"{event_id} -> {arn}: {type(e).__name__}: {e}")

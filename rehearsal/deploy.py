@@ -213,6 +213,7 @@ class DeployedStack:
     def __exit__(self, *exc):
         if self.pump:
             self.pump.stop()
+            self.delivery.drain()
             self.pump = None
         if self.inbox:
             self.inbox.close()
@@ -232,6 +233,7 @@ class DeployedStack:
         over, so the wake table is emptied too)."""
         if self.pump:
             self.pump.stop()
+            self.delivery.drain()
             self.pump = None
         sim_url = getattr(self.handlers, "endpoint_url", None)
         if not sim_url:

@@ -140,6 +140,7 @@ class Engine:
     def __exit__(self, *exc):
         if self.pump:
             self.pump.stop()
+            self.delivery.drain()
             self.pump = None
         if self.inbox:
             self.inbox.close()

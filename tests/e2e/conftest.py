@@ -144,9 +144,11 @@ def run(local, tmp_path_factory):
             assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
             if engine.pump:
                 engine.pump.stop()
+                engine.delivery.drain()
             deliveries = engine.delivery.delivered if engine.delivery else []
             return Run(result, events, sim.state(), dict(engine.stats.invocations),
                        engine.notifications(), engine.approver.answers, report_html=report,
-                       deliveries=deliveries, pump_errors=engine.pump.errors if engine.pump else [])
+                       deliveries=deliveries,
+                       pump_errors=(engine.pump.errors + engine.delivery.errors) if engine.pump else [])
 
     return go

@@ -78,12 +78,13 @@ impl Config {
             "DR_DRILL_INSTANCE_MAX_AGE_HOURS",
             DRILL_INSTANCE_MAX_AGE_HOURS,
         )?;
-        config.report_bucket = lookup("DR_REPORT_BUCKET")
-            .map(|b| b.trim().to_owned())
-            .filter(|b| !b.is_empty());
-        config.wake_table = lookup("DR_WAKE_TABLE")
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty());
+        let name = |var| {
+            lookup(var)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        config.report_bucket = name("DR_REPORT_BUCKET");
+        config.wake_table = name("DR_WAKE_TABLE");
         let d = &mut config.defaults;
         if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
             d.approval = match raw.trim() {

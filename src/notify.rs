@@ -17,8 +17,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::approval::{self, MAX_SUBJECT_LEN};
-use crate::plan::{PreparedPlan, Workflow};
+use crate::approval::{self, WaveCount, MAX_SUBJECT_LEN};
+use crate::plan::{PreparedPlan, PreparedWave, Workflow};
 
 /// Room a workflow needs after a prepared subject prefix: ` SUCCEEDED`.
 pub const APPENDED_CHARS: usize = 10;
@@ -67,21 +67,18 @@ pub fn wave_subject(label: &str, scope: &str) -> String {
     prefix(&format!("{label}: {scope}"))
 }
 
-/// The run's `RUN_STARTED` and the prefix of its last notification.
-pub fn run_notices(plan: &PreparedPlan) -> RunNotices {
+/// Writes a prepared plan's notices: the run's, and each wave's subject prefix.
+pub fn annotate(plan: &mut PreparedPlan) {
     let label = run_label(plan.workflow, plan.is_drill, &plan.plan_name);
-    let waves: Vec<Value> = plan
-        .waves
-        .iter()
-        .map(|w| {
-            let tasks = || w.rounds.iter().flatten();
-            json!({
-                "name": w.name,
-                "servers": tasks().map(|t| t.servers()).sum::<usize>(),
-                "restores": tasks().filter(|t| t.is_restore()).count(),
-            })
-        })
-        .collect();
+    plan.notices = run_notices(plan, &label);
+    for wave in &mut plan.waves {
+        wave.notice = wave_subject(&label, &wave.scope);
+    }
+}
+
+/// The run's `RUN_STARTED` and the prefix of its last notification.
+fn run_notices(plan: &PreparedPlan, label: &str) -> RunNotices {
+    let waves: Vec<WaveCount> = plan.waves.iter().map(PreparedWave::count).collect();
     let counts = match (plan.servers, plan.restores) {
         (s, 0) => count(s, "server"),
         (0, r) => count(r, "restore"),
@@ -108,7 +105,7 @@ pub fn run_notices(plan: &PreparedPlan) -> RunNotices {
                 "preflight": approval::PreflightSummary::of(&plan.preflight),
             }),
         },
-        ended: prefix(&label),
+        ended: prefix(label),
     }
 }
 

@@ -423,18 +423,26 @@ pub enum Task {
     Restore(StartRestoreInput),
 }
 
+impl PreparedWave {
+    /// Its servers (or recovery instances) and restores.
+    pub fn count(&self) -> WaveCount {
+        let tasks = || self.rounds.iter().flatten();
+        WaveCount {
+            name: self.name.clone(),
+            servers: tasks().map(Task::servers).sum(),
+            restores: tasks().filter(|t| matches!(t, Task::Restore(_))).count(),
+        }
+    }
+}
+
 impl Task {
     /// The servers (or recovery instances) the task launches.
-    pub fn servers(&self) -> usize {
+    fn servers(&self) -> usize {
         match self {
             Task::Recovery(r) => r.source_servers.len(),
             Task::Failback(f) => f.recovery_instance_ids.as_ref().map_or(0, Vec::len),
             Task::Restore(_) => 0,
         }
-    }
-
-    pub fn is_restore(&self) -> bool {
-        matches!(self, Task::Restore(_))
     }
 }
 
@@ -1208,11 +1216,7 @@ fn finish_prepared(
         notices: notify::RunNotices::default(),
     };
     let mut plan = plan;
-    plan.notices = notify::run_notices(&plan);
-    let label = notify::run_label(plan.workflow, plan.is_drill, &plan.plan_name);
-    for wave in &mut plan.waves {
-        wave.notice = notify::wave_subject(&label, &wave.scope);
-    }
+    notify::annotate(&mut plan);
     check_history_budget(&plan)?;
     Ok(plan)
 }
@@ -1241,17 +1245,7 @@ fn ask_approvals(
         disaster_events_skip: ctx.defaults.disaster_events_skip_approval,
     };
     let run_reason = approval::run_reason(policy, workflow, is_drill, ctx.trigger.kind);
-    let counts: Vec<WaveCount> = waves
-        .iter()
-        .map(|w| {
-            let tasks = || w.rounds.iter().flatten();
-            WaveCount {
-                name: w.name.clone(),
-                servers: tasks().map(Task::servers).sum(),
-                restores: tasks().filter(|t| matches!(t, Task::Restore(_))).count(),
-            }
-        })
-        .collect();
+    let counts: Vec<WaveCount> = waves.iter().map(PreparedWave::count).collect();
     for wave in waves.iter_mut() {
         let reason = match (&run_reason, wave.index, wave.approval.required) {
             (Some(r), 0, _) => r.clone(),

@@ -2,9 +2,11 @@
 conftest.py: test modules import this, and `conftest` is ambiguous when pytest also loads
 tests/e2e/conftest.py.)"""
 
+import json
 import os
 import re
 import subprocess
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,3 +30,13 @@ def running_sim(*args):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def control(url, path, body=None):
+    """The endpoint's control API (`/_sim/...`): GET without a body, POST with one."""
+    req = urllib.request.Request(
+        f"{url}{path}", method="GET" if body is None else "POST",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())

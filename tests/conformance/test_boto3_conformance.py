@@ -6,25 +6,13 @@ import json
 import time
 
 import pytest
-from modelcheck import MODELS, Recorder, client, conform
+from modelcheck import MODELS, conform
 
 S1 = "s-0a1b2c3d4e5f60001"
 S2 = "s-0a1b2c3d4e5f60002"
 S3 = "s-0a1b2c3d4e5f60003"
 EFS_RP = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
 EBS_RP = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0"
-
-
-@pytest.fixture(scope="module")
-def drs(sim_url):
-    c = client("drs", sim_url)
-    return c, Recorder(c)
-
-
-@pytest.fixture(scope="module")
-def backup(sim_url):
-    c = client("backup", sim_url)
-    return c, Recorder(c)
 
 
 def wait_job(c, job_id):

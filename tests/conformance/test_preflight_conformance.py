@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pytest
 from modelcheck import MODELS, Recorder, client
-from sim_process import BINARY, ROOT, running_sim
+from sim_process import BINARY, ROOT, control, running_sim
 
 S1 = "s-0a1b2c3d4e5f60001"  # web-01, dr-wave 3
 S2 = "s-0a1b2c3d4e5f60002"
@@ -35,24 +35,7 @@ def epoch(ts):
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
 
 
-def control(url, path, body=None):
-    req = urllib.request.Request(
-        f"{url}{path}", method="GET" if body is None else "POST",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req) as resp:
-        return json.loads(resp.read())
-
-
-@pytest.fixture(scope="module")
-def drs(sim_url):
-    c = client("drs", sim_url)
-    return c, Recorder(c)
-
-
-@pytest.fixture(autouse=True)
-def fresh(sim_url):
-    control(sim_url, "/_sim/reset", {})
+pytestmark = pytest.mark.usefixtures("fresh_sim")
 
 
 def server(c, rec, sid):

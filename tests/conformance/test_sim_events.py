@@ -15,8 +15,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 import pytest
-from modelcheck import Recorder, client
-from sim_process import ROOT
+from sim_process import ROOT, control
 
 sys.path.insert(0, str(ROOT))
 
@@ -32,15 +31,6 @@ EBS_RP = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 KEYS = {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
-
-
-def control(url, path, body=None):
-    req = urllib.request.Request(
-        f"{url}{path}", method="GET" if body is None else "POST",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req) as resp:
-        return json.loads(resp.read())
 
 
 def events(url):
@@ -70,21 +60,7 @@ def check_shape(e, detail_type, source):
     assert TIME.fullmatch(e["time"]), e["time"]
 
 
-@pytest.fixture(scope="module")
-def drs(sim_url):
-    c = client("drs", sim_url)
-    return c, Recorder(c)
-
-
-@pytest.fixture(scope="module")
-def backup(sim_url):
-    c = client("backup", sim_url)
-    return c, Recorder(c)
-
-
-@pytest.fixture(autouse=True)
-def fresh(sim_url):
-    control(sim_url, "/_sim/reset", {})
+pytestmark = pytest.mark.usefixtures("fresh_sim")
 
 
 def drill(drs, *servers):

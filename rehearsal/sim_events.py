@@ -79,8 +79,9 @@ class EventPump:
             return len(ids)
 
     def poll_once(self):
-        """One poll: fetches the due events and delivers the new ones. Returns how many it
-        delivered. Never raises; problems go to `errors`."""
+        """One poll: fetches the due events and delivers the new ones, until the pump is told to
+        stop (what it did not deliver stays new for a restart). Returns how many it delivered.
+        Never raises; problems go to `errors`."""
         with self._poll_lock:
             try:
                 events = self._fetch()
@@ -89,6 +90,8 @@ class EventPump:
                 return 0
             count = 0
             for event in events:
+                if self._stopping.is_set():
+                    break
                 event_id = event.get("id") if isinstance(event, dict) else None
                 if not isinstance(event_id, str):
                     self._error("event", ValueError(f"no string id in {event!r}"))

@@ -9,6 +9,7 @@
 //! | `WAVE_FINISHED` | `INFO` | a wave was judged | the wave's [`wave_subject`] + its state |
 //! | `RUN_FAILED` | `ERROR` | the run failed (after its report) | [`RunNotices::ended`] + `FAILED` |
 //! | `RUN_FINISHED` | `INFO` | the run succeeded (after its report) | [`RunNotices::ended`] + `SUCCEEDED` |
+//! | `RUN_FAILED` | `ERROR` | prepare-plan refused the run (after its report) | [`refused_subject`], whole |
 //!
 //! Subjects are written here, bounded so that what the workflow appends (a space and a state of
 //! at most 9 characters) keeps them inside SNS's limit; the bodies of the last three are put
@@ -49,6 +50,24 @@ pub fn run_label(workflow: Workflow, is_drill: Option<bool>, plan_name: &str) ->
         (Workflow::Restore, _) => "Restore",
     };
     format!("{what} of {plan_name}")
+}
+
+/// What a refused run's `RUN_FAILED` is called: `Drill of payments refused, nothing started`.
+/// The plan name was not validated, so it is the part that gets shortened.
+pub fn refused_subject(workflow: Workflow, is_drill: Option<bool>, plan_name: &str) -> String {
+    const TAIL: &str = " refused, nothing started";
+    let label = match (workflow, is_drill) {
+        // A plan refused before it said drill or real is neither.
+        (Workflow::RecoveryPlan, None) => format!("Recovery of {plan_name}"),
+        _ => run_label(workflow, is_drill, plan_name),
+    };
+    let label = approval::subject(&label);
+    let room = MAX_SUBJECT_LEN - TAIL.len();
+    if label.len() <= room {
+        format!("{label}{TAIL}")
+    } else {
+        format!("{}...{TAIL}", &label[..room - 3])
+    }
 }
 
 /// A subject the workflow completes with a state.
@@ -120,6 +139,20 @@ fn count(n: usize, what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_run_names_itself_and_says_nothing_started() {
+        let s = refused_subject(Workflow::RecoveryPlan, Some(true), "payments");
+        assert_eq!(s, "Drill of payments refused, nothing started");
+        let real = refused_subject(Workflow::RecoveryPlan, Some(false), "payments");
+        assert_eq!(real, "REAL recovery of payments refused, nothing started");
+        let long = refused_subject(Workflow::RecoveryPlan, None, &"\u{e9}x".repeat(200));
+        assert!(long.len() <= MAX_SUBJECT_LEN, "{long}");
+        assert!(
+            long.starts_with("Recovery of ?x?x") && long.ends_with("... refused, nothing started")
+        );
+        assert!(long.chars().all(|c| (' '..='~').contains(&c)));
+    }
 
     #[test]
     fn prefixes_leave_room_for_the_state_the_workflow_appends() {

@@ -222,8 +222,8 @@ fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() 
     assert!(tasks >= 8);
     // recovery-plan and restore wait for events; failback launches polls (see README).
     assert_eq!(waits, 2, "callback waits");
-    // Each workflow: started, each wave, failed, finished.
-    assert_eq!(notices, 3 * 4, "notification tasks");
+    // Each workflow: started, each wave, failed, finished, refused.
+    assert_eq!(notices, 3 * 5, "notification tasks");
 }
 
 #[test]
@@ -251,8 +251,17 @@ fn every_run_ends_through_its_report() {
             refused["Parameters"]["Payload"]["operation"], "REFUSED",
             "{file}"
         );
-        assert_eq!(refused["Next"], "Plan refused", "{file}");
-        assert_eq!(refused["Catch"][0]["Next"], "Plan not prepared", "{file}");
+        // Written or not, the refusal is announced before the run fails.
+        assert_eq!(refused["Next"], "Announce the refusal", "{file}");
+        assert_eq!(refused["Catch"][0]["Next"], "Refusal not reported", "{file}");
+        assert_eq!(states["Refusal not reported"]["Next"], "Announce the refusal");
+        let announce = &states["Announce the refusal"];
+        assert_eq!(announce["Resource"], "arn:aws:states:::sns:publish", "{file}");
+        assert_eq!(announce["Next"], "Was the refusal reported", "{file}");
+        assert_eq!(announce["Catch"][0]["Next"], "Was the refusal reported", "{file}");
+        let routed = &states["Was the refusal reported"];
+        assert_eq!(routed["Choices"][0]["Next"], "Plan refused", "{file}");
+        assert_eq!(routed["Default"], "Plan not prepared", "{file}");
         let ends: Vec<&str> = states
             .iter()
             .filter(|(_, s)| s["Type"] == "Fail" || s.get("End") == Some(&Value::Bool(true)))

@@ -27,6 +27,7 @@ use crate::aws::{evidence, reports};
 use crate::config::Config;
 use crate::contract;
 use crate::error::TaskError;
+use crate::notify;
 use crate::plan::{PreparedPlan, Task, TriggerKind};
 use crate::report::measure::{self, Evidence, PlannedWave, RunFacts, WaveOutcome};
 use crate::report::model::{ApprovalRecord, Outcome};
@@ -199,8 +200,9 @@ pub struct Written {
     pub cause: String,
 }
 
-/// A refused run's request, parsed and checked: the facts of a run that started nothing.
-pub fn parse_refused(payload: Value) -> Result<RunFacts, TaskError> {
+/// A refused run's request, parsed and checked: the facts of a run that started nothing, and
+/// the subject of its `RUN_FAILED` notification.
+pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
     let refused: RefusedRun = contract::parse(payload)?;
     parse_time("startedAt", &refused.started_at)?;
     if !refused.execution_id.starts_with("arn:") {
@@ -230,10 +232,12 @@ pub fn parse_refused(payload: Value) -> Result<RunFacts, TaskError> {
         .and_then(|t| t.get("kind"))
         .and_then(|k| TriggerKind::deserialize(k).ok())
         .unwrap_or(TriggerKind::Console);
-    Ok(RunFacts {
+    let is_drill = plan.get("isDrill").and_then(Value::as_bool);
+    let subject = notify::refused_subject(refused.workflow, is_drill, &plan_name);
+    let facts = RunFacts {
         workflow: enum_text(&refused.workflow),
         plan_name,
-        is_drill: plan.get("isDrill").and_then(Value::as_bool),
+        is_drill,
         execution_id: refused.execution_id,
         trigger: enum_text(&trigger),
         disaster_at: None,
@@ -247,7 +251,8 @@ pub fn parse_refused(payload: Value) -> Result<RunFacts, TaskError> {
             cause,
         },
         ..RunFacts::default()
-    })
+    };
+    Ok((facts, subject))
 }
 
 /// A request, parsed and checked: nothing invalid reaches AWS.
@@ -400,8 +405,10 @@ pub struct Planned {
 /// Handles one invocation.
 pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Value, TaskError> {
     if event.payload.get("operation") == Some(&Value::from("REFUSED")) {
-        let facts = parse_refused(event.payload)?;
-        return write(clients, facts, Evidence::default()).await;
+        let (facts, subject) = parse_refused(event.payload)?;
+        let mut written = write(clients, facts, Evidence::default()).await?;
+        written["subject"] = Value::from(subject);
+        return Ok(written);
     }
     let (write_now, facts, planned) = parse_request(event.payload)?;
     if !write_now {
@@ -608,7 +615,7 @@ fn unexpected(e: serde_json::Error) -> TaskError {
 mod tests {
     use super::*;
 
-    fn refused(input: Value) -> Result<RunFacts, TaskError> {
+    fn refused(input: Value) -> Result<(RunFacts, String), TaskError> {
         parse_refused(serde_json::json!({
             "operation": "REFUSED",
             "workflow": "RECOVERY_PLAN",
@@ -621,12 +628,13 @@ mod tests {
     #[test]
     fn a_refused_run_is_reported_from_whatever_input_it_had() {
         let cause = r#"{"errorType":"InvalidInput","errorMessage":"plan: isDrill is required"}"#;
-        let facts = refused(serde_json::json!({
+        let (facts, subject) = refused(serde_json::json!({
             "plan": {"planName": "monthly", "isDrill": true},
             "trigger": {"kind": "SCHEDULE"},
             "error": {"Error": "InvalidInput", "Cause": cause},
         }))
         .unwrap();
+        assert_eq!(subject, "Drill of monthly refused, nothing started");
         assert_eq!(facts.plan_name, "monthly");
         assert_eq!(facts.is_drill, Some(true));
         assert_eq!(facts.trigger, "SCHEDULE");
@@ -644,7 +652,8 @@ mod tests {
         assert!(report.servers.is_empty() && report.waves.is_empty());
         assert!(html::report_page(&report).unwrap().contains("InvalidInput"));
         // Garbage in: still a report, of an unnamed plan.
-        let facts = refused(serde_json::json!([1, 2, 3])).unwrap();
+        let (facts, subject) = refused(serde_json::json!([1, 2, 3])).unwrap();
+        assert_eq!(subject, "Recovery of unnamed plan refused, nothing started");
         assert_eq!(facts.plan_name, "unnamed plan");
         assert_eq!(facts.trigger, "CONSOLE");
         assert_eq!(facts.outcome.error.as_deref(), Some("Unexpected"));

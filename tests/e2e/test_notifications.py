@@ -65,3 +65,28 @@ def test_a_failed_drill_says_which_wave_server_and_why_and_where_the_report_is(r
     report = failed["message"]["report"]
     assert report["written"] is True and report["html"].endswith("/report.html")
     assert report["html"].split("/")[-2] in r.cause  # the same report the run's cause names
+
+
+def test_a_refused_run_says_so_with_its_error_and_where_its_report_is(run):
+    bad = json.loads((ROOT / "events/statemachine/invalid-bad-server-in-wave-3.json").read_text())
+    r = run("recovery-plan", bad)
+    assert (r.status, r.error) == ("FAILED", "InvalidInput")
+    assert kinds(r) == [("RUN_FAILED", "ERROR")]
+    check_subjects(r)
+    [refused] = r.notifications
+    assert refused["subject"] == "Drill of a typo in the last wave refused, nothing started"
+    body = refused["message"]
+    assert body["executionId"] == r.result["executionArn"]
+    assert body["outcome"]["error"] == "InvalidInput"
+    assert "waves[2].sourceServers[1].sourceServerID" in body["outcome"]["cause"], body
+    report = body["report"]
+    assert report["written"] is True and report["html"].endswith("/report.html")
+    assert report["html"].split("/")[-2] in r.cause  # the report the run's cause names
+
+    blocked = json.loads((ROOT / "events/statemachine/real-recovery-blocked-by-preflight.json").read_text())
+    r = run("recovery-plan", blocked)
+    assert (r.status, r.error) == ("FAILED", "PreflightBlocked")
+    assert kinds(r) == [("RUN_FAILED", "ERROR")]
+    [refused] = r.notifications
+    assert refused["subject"].startswith("REAL recovery of ") and refused["subject"].endswith(" refused, nothing started")
+    assert refused["message"]["outcome"]["error"] == "PreflightBlocked"

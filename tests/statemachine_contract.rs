@@ -253,12 +253,24 @@ fn every_run_ends_through_its_report() {
         );
         // Written or not, the refusal is announced before the run fails.
         assert_eq!(refused["Next"], "Announce the refusal", "{file}");
-        assert_eq!(refused["Catch"][0]["Next"], "Refusal not reported", "{file}");
-        assert_eq!(states["Refusal not reported"]["Next"], "Announce the refusal");
+        assert_eq!(
+            refused["Catch"][0]["Next"], "Refusal not reported",
+            "{file}"
+        );
+        assert_eq!(
+            states["Refusal not reported"]["Next"],
+            "Announce the refusal"
+        );
         let announce = &states["Announce the refusal"];
-        assert_eq!(announce["Resource"], "arn:aws:states:::sns:publish", "{file}");
+        assert_eq!(
+            announce["Resource"], "arn:aws:states:::sns:publish",
+            "{file}"
+        );
         assert_eq!(announce["Next"], "Was the refusal reported", "{file}");
-        assert_eq!(announce["Catch"][0]["Next"], "Was the refusal reported", "{file}");
+        assert_eq!(
+            announce["Catch"][0]["Next"], "Was the refusal reported",
+            "{file}"
+        );
         let routed = &states["Was the refusal reported"];
         assert_eq!(routed["Choices"][0]["Next"], "Plan refused", "{file}");
         assert_eq!(routed["Default"], "Plan not prepared", "{file}");

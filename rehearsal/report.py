@@ -174,8 +174,10 @@ def print_report(path, out=print):
 
 
 def print_servers(job, out, indent="      "):
-    for source, instance in sorted(job.get("launched", {}).items()):
-        out(f"{indent}{source}  LAUNCHED    {instance}")
+    """Counts, then the servers that did not launch; which instance each launched server got is
+    in the run report (below), read from DRS."""
+    counts = job.get("counts") or {}
+    out(indent + (", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no server"))
     for server in job.get("notLaunched", []):
         out(f"{indent}{server['sourceServerID']}  {server['launchStatus']:<11} {server.get('reason') or ''}")
     if job.get("notLaunchedOmitted"):

@@ -52,8 +52,6 @@ pub struct StartFailbackInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub recovery_instance_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub launched: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub tags: Tags,
     pub idempotency_key: String,
@@ -283,10 +281,10 @@ pub struct DrsJobStatus {
     pub operation: DrsOperation,
     /// The job's own status (`PENDING`, `STARTED`, `COMPLETED`).
     pub job_status: String,
+    /// How many servers are in each launch status. Which recovery instance each launched
+    /// server got is not carried through the workflow's states (a 1,000-server plan would not
+    /// fit its state budget): DRS keeps it, and the run report and a failback read it there.
     pub counts: LaunchCounts,
-    /// Source server ID → recovery instance ID of every server that launched: the compact
-    /// per-server record a 1,000-server plan can carry through its states.
-    pub launched: BTreeMap<String, String>,
     /// Servers that have not launched (yet), with status and reason; failures first, at most
     /// [`crate::status::MAX_LISTED_SERVERS`].
     pub not_launched: Vec<ServerOutcome>,

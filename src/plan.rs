@@ -362,6 +362,10 @@ pub struct FailbackPlan {
     pub plan_name: Option<String>,
     #[serde(rename = "recoveryInstanceIDs", default)]
     pub recovery_instance_ids: Vec<String>,
+    /// The DRS jobs of a finished real recovery run (its output): prepare-plan reads from DRS
+    /// which recovery instances they launched and fails those back.
+    #[serde(skip)]
+    pub from_jobs: Vec<String>,
     #[serde(default)]
     pub tags: Tags,
     #[serde(default)]
@@ -819,7 +823,8 @@ pub fn check_failback_plan(
     name("planName", plan.plan_name.as_deref(), false, &mut problems);
     plan_tags(&plan.tags, &mut problems);
     let ids = &plan.recovery_instance_ids;
-    if ids.is_empty() || ids.len() > MAX_SERVERS_PER_PLAN {
+    let resolved_later = ids.is_empty() && !plan.from_jobs.is_empty();
+    if !resolved_later && (ids.is_empty() || ids.len() > MAX_SERVERS_PER_PLAN) {
         problems.push((
             "recoveryInstanceIDs".into(),
             format!(
@@ -844,7 +849,8 @@ pub fn check_failback_plan(
 }
 
 /// Reads a failback run's input: explicit `recoveryInstanceIDs`, or the output of a finished
-/// real recovery run, whose launched instances are failed back.
+/// real recovery run, whose DRS jobs' launched instances are failed back (prepare-plan reads
+/// them from DRS: the run's output names its jobs, not every instance).
 pub fn failback_plan(input: serde_json::Value) -> Result<FailbackPlan, TaskError> {
     use serde_json::Value;
     if input.get("recoveryInstanceIDs").is_some() || input.get("waves").is_none() {
@@ -856,27 +862,32 @@ pub fn failback_plan(input: serde_json::Value) -> Result<FailbackPlan, TaskError
             "this recovery run was a drill: drill instances are not failed back, terminate them instead",
         ));
     }
-    let mut ids = Vec::new();
-    for wave in input["waves"].as_array().into_iter().flatten() {
-        for job in wave["jobs"].as_array().into_iter().flatten() {
-            for instance in job["launched"].as_object().into_iter().flatten() {
-                if let Some(id) = instance.1.as_str() {
-                    ids.push(id.to_owned());
-                }
+    let mut jobs = Vec::new();
+    for (w, wave) in input["waves"].as_array().into_iter().flatten().enumerate() {
+        for (j, job) in wave["jobs"].as_array().into_iter().flatten().enumerate() {
+            if job["kind"] != "DRS_JOB" {
+                continue;
             }
+            let field = format!("waves[{w}].jobs[{j}].jobID");
+            let id = job["jobID"]
+                .as_str()
+                .ok_or_else(|| TaskError::invalid(&field, "is required for a DRS_JOB"))?;
+            validate::job_id(&field, id)?;
+            jobs.push(id.to_owned());
         }
     }
-    if ids.is_empty() {
+    if jobs.is_empty() {
         return Err(TaskError::invalid(
             "waves",
-            "no server of this recovery run launched: give recoveryInstanceIDs, or the output of a finished recovery run with at least one LAUNCHED server",
+            "this recovery run started no DRS job: give recoveryInstanceIDs, or the output of a finished real recovery run",
         ));
     }
     Ok(FailbackPlan {
         plan_name: input["planName"]
             .as_str()
             .map(|n| format!("failback of {n}")),
-        recovery_instance_ids: ids,
+        recovery_instance_ids: Vec::new(),
+        from_jobs: jobs,
         tags: crate::contract::parse_at("tags", input.get("tags").cloned().unwrap_or_default())
             .or_else(|_| Ok::<_, TaskError>(Tags::new()))?,
         options: match input.get("options") {
@@ -1054,7 +1065,6 @@ pub fn prepare_failback(
         .map(|(b, chunk)| {
             Task::Failback(StartFailbackInput {
                 recovery_instance_ids: Some(chunk.to_vec()),
-                launched: None,
                 tags: ctx.job_tags(&plan.tags),
                 idempotency_key: format!("{base}#failback#b{b}"),
                 label: Some(format!("batch {b}")),
@@ -1678,19 +1688,30 @@ mod tests {
     }
 
     #[test]
-    fn failback_takes_the_launched_instances_of_a_real_recovery_run_only() {
+    fn failback_takes_the_drs_jobs_of_a_real_recovery_run_only() {
         let output = serde_json::json!({"planName": "p", "isDrill": false, "waves": [
-            {"jobs": [{"kind": "DRS_JOB", "launched": {"s-1": "i-0123456789abcdef0"}}, {"kind": "RESTORE_JOB"}]},
-            {"jobs": [{"kind": "DRS_JOB", "launched": {"s-2": "i-0123456789abcdef1"}}]}
+            {"jobs": [{"kind": "DRS_JOB", "jobID": "drsjob-0123456789abcdef0"}, {"kind": "RESTORE_JOB"}]},
+            {"jobs": [{"kind": "NOT_STARTED"}, {"kind": "DRS_JOB", "jobID": "drsjob-0123456789abcdef1"}]}
         ]});
         let fb = failback_plan(output.clone()).unwrap();
         assert_eq!(
-            fb.recovery_instance_ids,
-            ["i-0123456789abcdef0", "i-0123456789abcdef1"]
+            fb.from_jobs,
+            ["drsjob-0123456789abcdef0", "drsjob-0123456789abcdef1"]
         );
+        assert!(fb.recovery_instance_ids.is_empty());
         assert_eq!(fb.plan_name.as_deref(), Some("failback of p"));
-        let mut drill = output;
+        // The instances are read from DRS later: the plan's other fields are checked now.
+        check_failback_plan(&fb, &Defaults::default()).unwrap();
+        let mut drill = output.clone();
         drill["isDrill"] = serde_json::json!(true);
         assert_eq!(failback_plan(drill).unwrap_err().name(), "InvalidInput");
+        let mut bad = output.clone();
+        bad["waves"][1]["jobs"][1]["jobID"] = serde_json::json!("job-1");
+        let err = failback_plan(bad).unwrap_err();
+        assert!(err.to_string().contains("waves[1].jobs[1].jobID"), "{err}");
+        let restores_only =
+            serde_json::json!({"isDrill": false, "waves": [{"jobs": [{"kind": "RESTORE_JOB"}]}]});
+        let err = failback_plan(restores_only).unwrap_err();
+        assert!(err.to_string().contains("started no DRS job"), "{err}");
     }
 }

@@ -124,9 +124,10 @@ pub fn judge_drs(asked: &DrsJobRef, job: &ObservedJob) -> Result<DrsJobStatus, T
         JobState::InProgress
     };
 
-    let (launched, not_launched): (Vec<_>, Vec<_>) = servers
+    let not_launched: Vec<_> = servers
         .into_iter()
-        .partition(|s| s.launch_status == LaunchStatus::Launched);
+        .filter(|s| s.launch_status != LaunchStatus::Launched)
+        .collect();
     Ok(DrsJobStatus {
         label: asked.label.clone(),
         state,
@@ -134,13 +135,6 @@ pub fn judge_drs(asked: &DrsJobRef, job: &ObservedJob) -> Result<DrsJobStatus, T
         operation: asked.operation,
         job_status: job.status.clone(),
         counts,
-        launched: launched
-            .into_iter()
-            .map(|s| {
-                let instance = s.recovery_instance_id.unwrap_or_default();
-                (s.source_server_id, instance)
-            })
-            .collect(),
         not_launched,
         not_launched_omitted: 0,
         started_at: job.created.clone(),
@@ -224,8 +218,9 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 /// One line for a person: how many servers launched and, on failure, which did not and why.
 pub fn drs_summary(status: &DrsJobStatus) -> String {
-    let total =
-        status.launched.len() + status.not_launched.len() + status.not_launched_omitted as usize;
+    let total = status.counts.launched as usize
+        + status.not_launched.len()
+        + status.not_launched_omitted as usize;
     let c = &status.counts;
     let head = format!("job {} ({}):", status.job_id, status.job_status);
     match status.state {
@@ -243,7 +238,7 @@ pub fn drs_summary(status: &DrsJobStatus) -> String {
                     None => format!("{} {}", s.source_server_id, wire(s.launch_status)),
                 })
                 .collect();
-            let not = total - status.launched.len();
+            let not = total - status.counts.launched as usize;
             if failed.is_empty() {
                 format!("{head} no server was launched")
             } else if status.not_launched_omitted > 0 {
@@ -418,10 +413,7 @@ mod tests {
             status.not_launched[0].reason.as_deref(),
             Some("LAUNCH_FAILED: InsufficientInstanceCapacity")
         );
-        assert_eq!(
-            status.launched,
-            [(sid(0), "i-0000000000000000".to_owned())].into()
-        );
+        assert_eq!(status.counts.launched, 1);
         assert_eq!(
             drs_summary(&status),
             format!(

@@ -44,22 +44,11 @@ pub fn recovery_snapshot_id(field: &str, value: &str) -> Result<(), TaskError> {
 /// Validates a `start-failback` input and returns the recovery instance IDs to fail back.
 pub fn start_failback(input: &StartFailbackInput) -> Result<Vec<String>, TaskError> {
     idempotency_key(&input.idempotency_key)?;
-    let (field, ids) = match (&input.recovery_instance_ids, &input.launched) {
-        (Some(ids), None) => ("recoveryInstanceIDs", ids.clone()),
-        (None, Some(launched)) => ("launched", launched.values().cloned().collect()),
-        _ => {
-            return Err(TaskError::invalid(
-                "recoveryInstanceIDs",
-                "give exactly one of recoveryInstanceIDs or launched",
-            ))
-        }
-    };
-    if field == "launched" && ids.is_empty() {
-        return Err(TaskError::invalid(
-            field,
-            "no server in it launched: nothing to fail back",
-        ));
-    }
+    let field = "recoveryInstanceIDs";
+    let ids = input
+        .recovery_instance_ids
+        .clone()
+        .ok_or_else(|| TaskError::invalid(field, "is required"))?;
     count(field, ids.len())?;
     let mut seen = BTreeSet::new();
     for (i, id) in ids.iter().enumerate() {
@@ -452,10 +441,9 @@ mod tests {
         }
     }
 
-    fn failback(ids: Option<Vec<String>>, launched: Option<Tags>) -> StartFailbackInput {
+    fn failback(ids: Option<Vec<String>>) -> StartFailbackInput {
         StartFailbackInput {
             recovery_instance_ids: ids,
-            launched,
             tags: Tags::new(),
             idempotency_key: "exec#failback".into(),
             label: None,
@@ -473,7 +461,7 @@ mod tests {
             ("I-0123abcd".to_owned(), false),
         ];
         for (id, ok) in cases {
-            let r = start_failback(&failback(Some(vec![id.clone()]), None));
+            let r = start_failback(&failback(Some(vec![id.clone()])));
             assert_eq!(r.is_ok(), ok, "{id:?}");
             if !ok {
                 assert_eq!(
@@ -493,43 +481,21 @@ mod tests {
     fn failback_count_is_1_to_200_and_rejects_duplicates() {
         let ids = |n: usize| (0..n).map(|i| format!("i-{i:016x}")).collect::<Vec<_>>();
         for (n, ok) in [(0, false), (1, true), (200, true), (201, false)] {
-            assert_eq!(
-                start_failback(&failback(Some(ids(n)), None)).is_ok(),
-                ok,
-                "{n}"
-            );
+            assert_eq!(start_failback(&failback(Some(ids(n)))).is_ok(), ok, "{n}");
         }
         let mut dup = ids(3);
         dup[2] = dup[0].clone();
-        let err = start_failback(&failback(Some(dup), None)).unwrap_err();
+        let err = start_failback(&failback(Some(dup))).unwrap_err();
         assert_eq!(err.name(), "InvalidInput");
         assert!(err.to_string().contains("recoveryInstanceIDs[2]"), "{err}");
     }
 
     #[test]
-    fn failback_takes_exactly_one_source_of_instances() {
-        let ids = Some(vec!["i-0123abcd".to_owned()]);
-        let launched = Some(Tags::new());
-        for (i, l) in [(None, None), (ids, launched)] {
-            let err = start_failback(&failback(i, l)).unwrap_err();
-            assert!(err.to_string().contains("exactly one of"), "{err}");
-        }
-    }
-
-    #[test]
-    fn failback_from_a_recovery_takes_its_launched_instances() {
-        let launched: Tags = [
-            (server(0), "i-00000000000000a0".to_owned()),
-            (server(2), "i-00000000000000a2".to_owned()),
-        ]
-        .into();
-        let ids = start_failback(&failback(None, Some(launched))).unwrap();
-        assert_eq!(ids, ["i-00000000000000a0", "i-00000000000000a2"]);
-
-        let err = start_failback(&failback(None, Some(Tags::new()))).unwrap_err();
+    fn failback_needs_its_recovery_instances() {
+        let err = start_failback(&failback(None)).unwrap_err();
         assert_eq!(
             err,
-            TaskError::invalid("launched", "no server in it launched: nothing to fail back")
+            TaskError::invalid("recoveryInstanceIDs", "is required")
         );
     }
 

@@ -95,9 +95,10 @@ fn summary(scope: &str, state: JobState, jobs: &[JobReport]) -> String {
     for job in jobs {
         match job {
             JobReport::DrsJob(d) => {
-                launched += d.launched.len();
-                servers +=
-                    d.launched.len() + d.not_launched.len() + d.not_launched_omitted as usize;
+                launched += d.counts.launched as usize;
+                servers += d.counts.launched as usize
+                    + d.not_launched.len()
+                    + d.not_launched_omitted as usize;
             }
             JobReport::RestoreJob(r) => {
                 restores += 1;
@@ -151,8 +152,9 @@ fn describe(job: &JobReport) -> String {
             if d.state == JobState::InProgress {
                 return format!("{label} ({})", drs_summary(d));
             }
-            let total = d.launched.len() + d.not_launched.len() + d.not_launched_omitted as usize;
-            let not = total - d.launched.len();
+            let launched = d.counts.launched as usize;
+            let total = launched + d.not_launched.len() + d.not_launched_omitted as usize;
+            let not = total - launched;
             let named: Vec<String> = d
                 .not_launched
                 .iter()
@@ -261,8 +263,10 @@ mod tests {
                 "COMPLETED"
             }
             .into(),
-            counts: LaunchCounts::default(),
-            launched: [(format!("s-{b:016}0"), format!("i-{b:016x}"))].into(),
+            counts: LaunchCounts {
+                launched: 1,
+                ..LaunchCounts::default()
+            },
             not_launched: (0..failed)
                 .map(|i| ServerOutcome {
                     source_server_id: format!("s-{b:08}{i:09}"),

@@ -35,10 +35,7 @@ const INVALID: &[(&str, &str)] = &[
         "start-failback/invalid-instance-id.json",
         "recoveryInstanceIDs[0]",
     ),
-    (
-        "start-failback/invalid-both-sources.json",
-        "recoveryInstanceIDs",
-    ),
+    ("start-failback/invalid-launched-map.json", "launched"),
     ("start-restore/invalid-resource-type.json", "resourceType"),
     ("start-restore/invalid-missing-metadata.json", "payload"),
     ("check-status/invalid-job-id.json", "jobs[0].jobID"),

@@ -346,30 +346,27 @@ async fn throttled_describe_jobs_is_retried_by_the_sdk() {
 }
 
 #[tokio::test]
-async fn start_failback_takes_the_launched_instances_of_a_recovery_report() {
+async fn start_failback_names_a_field_it_does_not_take_and_calls_nothing() {
     let lookup = no_jobs();
-    let start = mock!(aws_sdk_drs::Client::start_failback_launch)
-        .match_requests(|r| r.recovery_instance_ids() == ["i-00000000000000a1"])
-        .then_output(|| {
-            StartFailbackLaunchOutput::builder()
-                .job(job(JobStatus::Pending, vec![], KEY))
-                .build()
-        });
+    let start = mock!(aws_sdk_drs::Client::start_failback_launch).then_output(|| {
+        StartFailbackLaunchOutput::builder()
+            .job(job(JobStatus::Pending, vec![], KEY))
+            .build()
+    });
     let client = drs(&[&lookup, &start]);
+    // Recovery reports no longer carry a launched map: a payload with one is refused by name.
     let payload = json!({
         "launched": {S1: "i-00000000000000a1"},
         "idempotencyKey": "run-1#failback"
     });
 
-    let out = start_failback::handle(&client, &Config::default(), event(payload))
+    let err = start_failback::handle(&client, &Config::default(), event(payload))
         .await
-        .unwrap();
+        .unwrap_err();
 
-    assert_eq!(start.num_calls(), 1);
-    assert_eq!(
-        serde_json::to_value(out).unwrap(),
-        json!({"kind": "DRS_JOB", "jobID": JOB, "operation": "FAILBACK", "recoveryInstanceIDs": ["i-00000000000000a1"], "reused": false})
-    );
+    assert_eq!(err.name(), "InvalidInput");
+    assert!(err.to_string().contains("launched"), "{err}");
+    assert_eq!((lookup.num_calls(), start.num_calls()), (0, 0));
 }
 
 #[tokio::test]

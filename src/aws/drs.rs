@@ -261,6 +261,38 @@ pub async fn describe_jobs(
     Ok(found)
 }
 
+/// The recovery instances the given jobs launched (each once, in job order): what a failback
+/// of a finished recovery run fails back. A job DRS does not list is the input's fault.
+pub async fn launched_instances(
+    client: &Client,
+    job_ids: &[String],
+) -> Result<Vec<String>, TaskError> {
+    let jobs = match describe_jobs(client, job_ids).await {
+        Err(TaskError::NotFound { message }) => {
+            return Err(TaskError::invalid(
+                "waves",
+                format!("{message}: the recovery run's jobs are not in this account and Region (give recoveryInstanceIDs instead)"),
+            ))
+        }
+        other => other?,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let ids: Vec<String> = job_ids
+        .iter()
+        .flat_map(|id| &jobs[id].servers)
+        .filter(|s| s.launch_status == "LAUNCHED")
+        .filter_map(|s| s.recovery_instance_id.clone())
+        .filter(|i| seen.insert(i.clone()))
+        .collect();
+    if ids.is_empty() {
+        return Err(TaskError::invalid(
+            "waves",
+            "no server of this recovery run's jobs is LAUNCHED in DRS: nothing to fail back",
+        ));
+    }
+    Ok(ids)
+}
+
 fn window_start(lookback: Duration) -> Result<String, TaskError> {
     let from = SystemTime::now()
         .checked_sub(lookback)

@@ -42,8 +42,14 @@ pub async fn handle(
             plan::prepare_recovery(ctx, &plan, &inventory)?
         }
         Workflow::Failback => {
-            let plan: FailbackPlan = plan::failback_plan(body)?;
-            let options = plan::check_failback_plan(&plan, &config.defaults)?;
+            let mut plan: FailbackPlan = plan::failback_plan(body)?;
+            let mut options = plan::check_failback_plan(&plan, &config.defaults)?;
+            if !plan.from_jobs.is_empty() {
+                // A recovery run's output names its jobs: DRS says what they launched.
+                plan.recovery_instance_ids =
+                    drs::launched_instances(client, &plan.from_jobs).await?;
+                options = plan::check_failback_plan(&plan, &config.defaults)?;
+            }
             let active = drs::active_load(client, config.job_lookback).await?;
             let ctx = RunContext {
                 request: &request,

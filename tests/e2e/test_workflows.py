@@ -23,8 +23,9 @@ def test_two_wave_drill_batches_servers_and_runs_waves_in_order(run):
     assert min(j["createdMs"] for j in r.wave_jobs(1)) >= wave1_launched, "wave 2 started before wave 1 launched"
     waves = r.output["waves"]
     assert [w["name"] for w in waves] == ["backend", "frontend"]
-    launched = {k: v for w in waves for j in w["jobs"] for k, v in j["launched"].items()}
-    assert len(launched) == 10 and all(i.startswith("i-") for i in launched.values())
+    # Counts, not a per-server map: which instance each server got is in DRS and the report.
+    assert sum(j["counts"]["launched"] for w in waves for j in w["jobs"]) == 10
+    assert all("launched" not in j for w in waves for j in w["jobs"])
     assert all(j["notLaunched"] == [] for w in waves for j in w["jobs"])
     assert all(w["startedAt"] and w["endedAt"] for w in waves)
     keys = {j["tags"]["dr-orchestrator:idempotency-key"] for j in r.jobs()}
@@ -103,7 +104,8 @@ def test_failback_from_a_recovery_runs_output(run, stack):
     sim, handlers = stack
     recovered = run("recovery-plan", plan("real-recovery.json"))
     assert recovered.status == "SUCCEEDED", recovered.cause
-    launched = sorted(i for w in recovered.output["waves"] for j in w["jobs"] for i in j["launched"].values())
+    launched = sorted(s["recoveryInstanceID"] for j in recovered.jobs() for s in j["servers"])
+    assert len(launched) == 7 and all(i.startswith("i-") for i in launched)
 
     # The endpoint keeps the recovered instances: fail back without resetting it.
     from rehearsal.workflow import Engine
@@ -123,6 +125,15 @@ def test_a_drill_run_is_not_failed_back(run):
     r = run("failback", {"isDrill": True, "waves": [{"name": "x", "jobs": []}]})
     assert (r.status, r.error) == ("FAILED", "InvalidInput")
     assert r.sim["calls"] == {}
+
+
+def test_a_recovery_run_whose_jobs_drs_does_not_list_is_not_failed_back(run):
+    elsewhere = {"isDrill": False, "waves": [{"name": "x", "jobs": [{"kind": "DRS_JOB", "jobID": "drsjob-00000000000000abc"}]}]}
+    r = run("failback", elsewhere)
+    assert (r.status, r.error) == ("FAILED", "InvalidInput")
+    assert "drsjob-00000000000000abc" in r.cause and "recoveryInstanceIDs" in r.cause, r.cause
+    assert r.sim["calls"] == {"DescribeJobs": 1}
+    assert r.sim["jobs"] == []
 
 
 def servers_of(jobs):
@@ -191,7 +202,7 @@ def test_a_wave_over_the_500_server_quota_runs_in_rounds_that_fit(run):
     assert [len(j["servers"]) for j in jobs] == [100] * 6
     first_round_done = max(s["settlesMs"] for j in jobs[:5] for s in j["servers"])
     assert jobs[5]["createdMs"] >= first_round_done, "the sixth job would pass 500 servers in active jobs"
-    launched = sum(len(j["launched"]) for j in r.output["waves"][0]["jobs"])
+    launched = sum(j["counts"]["launched"] for j in r.output["waves"][0]["jobs"])
     assert launched == 600
     assert r.cost["largestPayloadBytes"] < 64 * 1024
 

@@ -24,6 +24,7 @@ from moto.events.models import EventPattern
 
 from .local_aws import ACCOUNT
 from .processes import ROOT, WAKE_TABLE
+from .sim_events import EventPump
 # The template's rules whose target is the on-event function.
 COMPLETION_RULES = ("DrsLaunchResultRule", "BackupRestoreEndedRule")
 
@@ -103,7 +104,11 @@ class Delivery:
     which invokes a rule's Lambda target asynchronously, it hands the invocations to `workers`
     threads (the handlers serve 10 at once) and returns; `drain()` waits for those in flight.
     `delivered` lists (event id, rule name, function ARN, the function's answer) in the order
-    they were answered; `unmatched` the ids of events no rule matched; `errors` what failed."""
+    they were answered; `unmatched` the ids of events no rule matched; `errors` what failed.
+    The rules and their Lambda targets are read once, at the first event (EventBridge does not
+    list its rules per event; re-reading them for each of a wave's 250 launch results made the
+    harness, not the design, the bulk of a 1,000-server wave's overhead): create the rules
+    before the delivery starts."""
 
     def __init__(self, aws, workers=10):
         self.events = aws.client("events")
@@ -114,31 +119,35 @@ class Delivery:
         self._lock = threading.Lock()
         self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eventbridge")
+        self._routes = None
 
     def drain(self):
         """Waits for every invocation handed out so far."""
         self._pool.shutdown(wait=True)
         self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="eventbridge")
 
-    def _rules(self):
-        rules = []
+    def _load_routes(self):
+        """(rule name, its pattern, its Lambda target ARNs) of every enabled rule with a pattern."""
+        routes = []
         for page in self.events.get_paginator("list_rules").paginate():
             for rule in page["Rules"]:
                 if rule.get("State") == "ENABLED" and rule.get("EventPattern"):
-                    rules.append(rule)
-        return rules
+                    targets = self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+                    routes.append((rule["Name"], EventPattern.load(rule["EventPattern"]),
+                                   [t["Arn"] for t in targets if ":lambda:" in t["Arn"]]))
+        return routes
 
     def __call__(self, event):
+        if self._routes is None:
+            self._routes = self._load_routes()
         text = json.dumps(event)
         matched = False
-        for rule in self._rules():
-            if not EventPattern.load(rule["EventPattern"]).matches_event(event):
+        for name, pattern, arns in self._routes:
+            if not pattern.matches_event(event):
                 continue
             matched = True
-            for target in self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
-                if ":lambda:" not in target["Arn"]:
-                    continue
-                self._pool.submit(self._invoke, event.get("id"), rule["Name"], target["Arn"], text)
+            for arn in arns:
+                self._pool.submit(self._invoke, event.get("id"), name, arn, text)
         if not matched:
             with self._lock:
                 self.unmatched.append(event.get("id"))
@@ -156,3 +165,28 @@ class Delivery:
         except Exception as e:  # noqa: BLE001 - kept for the tests, as EventBridge's failed invocations
             with self._lock:
                 self.errors.append(f"{event_id} -> {arn}: {type(e).__name__}: {e}")
+
+
+class Completion:
+    """dr-sim's completion events delivered, from now on, through the rules that exist on `aws`
+    to their Lambda targets: the pump that reads them and the delivery that plays EventBridge,
+    started and stopped together."""
+
+    def __init__(self, aws, sim_url):
+        self.delivery = Delivery(aws)
+        self.pump = EventPump(sim_url, self.delivery)
+
+    def start(self):
+        """Skips what the sim already emitted, then delivers what comes. Returns self."""
+        self.pump.skip_due()
+        self.pump.start()
+        return self
+
+    def stop(self):
+        """Stops reading events and waits for the invocations in flight."""
+        self.pump.stop()
+        self.delivery.drain()
+
+    @property
+    def errors(self):
+        return self.pump.errors + self.delivery.errors

@@ -35,8 +35,7 @@ from pathlib import Path
 from moto.awslambda.exceptions import UnknownFunctionException
 
 from .approval import Approver
-from .completion import Delivery, clear_wake_table
-from .sim_events import EventPump
+from .completion import Completion, clear_wake_table
 from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
 from .processes import REPORT_BUCKET, ROOT, WAKE_TABLE
 from .workflow import Stats, forwarder
@@ -182,8 +181,7 @@ class DeployedStack:
         self._own = None
         self.aws = None
         self.inbox = None
-        self.pump = None
-        self.delivery = None
+        self.completion = None
         self._approver = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -211,10 +209,9 @@ class DeployedStack:
         return self
 
     def __exit__(self, *exc):
-        if self.pump:
-            self.pump.stop()
-            self.delivery.drain()
-            self.pump = None
+        if self.completion:
+            self.completion.stop()
+            self.completion = None
         if self.inbox:
             self.inbox.close()
             self.inbox = None
@@ -231,18 +228,14 @@ class DeployedStack:
         """(Re)starts delivering dr-sim's completion events, through the stack's own rules, to
         on-event, from now on; call it after resetting the sim (its job and event IDs start
         over, so the wake table is emptied too)."""
-        if self.pump:
-            self.pump.stop()
-            self.delivery.drain()
-            self.pump = None
+        if self.completion:
+            self.completion.stop()
+            self.completion = None
         sim_url = getattr(self.handlers, "endpoint_url", None)
         if not sim_url:
             return
         clear_wake_table(self.client("dynamodb"))
-        self.delivery = Delivery(self.aws)
-        self.pump = EventPump(sim_url, self.delivery)
-        self.pump.skip_due()
-        self.pump.start()
+        self.completion = Completion(self.aws, sim_url).start()
 
     # -- deploying ---------------------------------------------------------------------------
 

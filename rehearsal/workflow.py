@@ -8,8 +8,7 @@ import time
 import zipfile
 
 from .approval import AUTO_APPROVER, MODES, Approver
-from .completion import Delivery, create_rules, create_wake_table, template_rule_patterns
-from .sim_events import EventPump
+from .completion import Completion, create_rules, create_wake_table, template_rule_patterns
 from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
 from .processes import HANDLERS, REPORT_BUCKET, ROOT
 
@@ -102,8 +101,7 @@ class Engine:
         self._aws = aws
         self._own = None
         self.inbox = None
-        self.pump = None
-        self.delivery = None
+        self.completion = None
         self._approval = (approval, out, approved_by)
         if approval not in MODES:
             raise ValueError(f"approval {approval!r}: one of {', '.join(MODES)}")
@@ -122,13 +120,10 @@ class Engine:
             self.sfn = aws.client("stepfunctions")
             self._create_once()
             self.inbox = Inbox(aws, self.topic_arn)
-            self.delivery = Delivery(aws)
             sim_url = getattr(self.handlers, "endpoint_url", None)
             if sim_url:
                 # dr-sim's completion events, through the template's rules, to on-event.
-                self.pump = EventPump(sim_url, self.delivery)
-                self.pump.skip_due()
-                self.pump.start()
+                self.completion = Completion(aws, sim_url).start()
             approval, out, approved_by = self._approval
             self.approver = Approver(self.sfn, self.notifications, approval, out=out, endpoint=aws.url,
                                      approved_by=approved_by)
@@ -138,10 +133,9 @@ class Engine:
         return self
 
     def __exit__(self, *exc):
-        if self.pump:
-            self.pump.stop()
-            self.delivery.drain()
-            self.pump = None
+        if self.completion:
+            self.completion.stop()
+            self.completion = None
         if self.inbox:
             self.inbox.close()
             self.inbox = None

@@ -142,13 +142,12 @@ def run(local, tmp_path_factory):
             where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
                 else result.get("cause", "")
             assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
-            if engine.pump:
-                engine.pump.stop()
-                engine.delivery.drain()
-            deliveries = engine.delivery.delivered if engine.delivery else []
+            completion = engine.completion
+            if completion:
+                completion.stop()
             return Run(result, events, sim.state(), dict(engine.stats.invocations),
                        engine.notifications(), engine.approver.answers, report_html=report,
-                       deliveries=deliveries,
-                       pump_errors=(engine.pump.errors + engine.delivery.errors) if engine.pump else [])
+                       deliveries=completion.delivery.delivered if completion else [],
+                       pump_errors=completion.errors if completion else [])
 
     return go

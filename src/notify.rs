@@ -1,7 +1,8 @@
 //! What a run tells the stack's notifications topic besides approval requests (pure).
 //!
-//! The workflows publish four kinds, each with a short human subject, a JSON body and the
-//! message attributes `kind` and `severity` (for subscription filter policies):
+//! The workflows publish four kinds (`RUN_FAILED` at two moments), each with a short human
+//! subject, a JSON body and the message attributes `kind` and `severity` (for subscription
+//! filter policies):
 //!
 //! | kind | severity | when | subject |
 //! | --- | --- | --- | --- |
@@ -12,8 +13,8 @@
 //! | `RUN_FAILED` | `ERROR` | prepare-plan refused the run (after its report) | [`refused_subject`], whole |
 //!
 //! Subjects are written here, bounded so that what the workflow appends (a space and a state of
-//! at most 9 characters) keeps them inside SNS's limit; the bodies of the last three are put
-//! together by the workflow from the check's and the report's own output.
+//! at most 9 characters) keeps them inside SNS's limit; the other bodies are put together by
+//! the workflow from the check's and the report's own output.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -61,19 +62,17 @@ pub fn refused_subject(workflow: Workflow, is_drill: Option<bool>, plan_name: &s
         (Workflow::RecoveryPlan, None) => format!("Recovery of {plan_name}"),
         _ => run_label(workflow, is_drill, plan_name),
     };
-    let label = approval::subject(&label);
-    let room = MAX_SUBJECT_LEN - TAIL.len();
-    if label.len() <= room {
-        format!("{label}{TAIL}")
-    } else {
-        format!("{}...{TAIL}", &label[..room - 3])
-    }
+    format!("{}{TAIL}", fit(&label, MAX_SUBJECT_LEN - TAIL.len()))
 }
 
 /// A subject the workflow completes with a state.
 pub fn prefix(text: &str) -> String {
+    fit(text, MAX_SUBJECT_LEN - APPENDED_CHARS)
+}
+
+/// `text` as printable ASCII in at most `room` characters, cut with `...` when longer.
+fn fit(text: &str, room: usize) -> String {
     let clean = approval::subject(text);
-    let room = MAX_SUBJECT_LEN - APPENDED_CHARS;
     if clean.len() <= room {
         clean
     } else {

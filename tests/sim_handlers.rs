@@ -252,16 +252,8 @@ async fn a_500_on_describe_is_retried_by_the_sdk() {
 async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
     let env = env(Faults::default()).await;
     let job = env.recover(&[S1, S2], false, "run-8#w0#b0").await.unwrap();
-    let recovered = env.wait(&job).await;
-    assert_eq!(recovered.state, JobState::Succeeded);
     // What a failback of a recovery run's output does: DRS says what its jobs launched.
-    let JobRef::DrsJob(recovery) = &job else {
-        panic!()
-    };
-    let instances =
-        drs::launched_instances(&env.clients.drs, std::slice::from_ref(&recovery.job_id))
-            .await
-            .unwrap();
+    let instances = launched(&env, &job).await;
     assert_eq!(instances.len(), 2);
     let payload = json!({"recoveryInstanceIDs": instances, "idempotencyKey": "run-8#failback"});
 

@@ -129,10 +129,10 @@ def measure_cold(api, name, argv, env, payload, runs, cwd=None, init_only=False)
             "toResponseMs": None if init_only else median(responses), "peakRssKiB": max(rss)}
 
 
-def sizes():
+def sizes(binaries):
     out = {}
     for name in HANDLERS + list(INIT_ONLY) + ["hello-floor"]:
-        binary = RELEASE / name
+        binary = binaries / name
         buf = BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             z.write(binary, "bootstrap")
@@ -229,14 +229,50 @@ def prepared_plan_bytes(events):
     return 0
 
 
+def cold_starts(api, base, events, runs, python, binaries):
+    """Every function's cold start in both certificate layouts, beside the floor and the peer."""
+    peer_dir = ROOT / "bench" / "python_peer"
+    peer = [python, "-m", "awslambdaric", "check_status.handler"]
+    out = {}
+    for layout, certs in cert_layouts().items():
+        env = layout_env(base, certs)
+        cold = [measure_cold(api, "hello-floor", [str(binaries / "hello-floor")], env, {"hello": "world"}, runs)]
+        for name in HANDLERS:
+            cold.append(measure_cold(api, name, [str(binaries / name)], env, events[name], runs))
+        for name, refused in INIT_ONLY.items():
+            cold.append(measure_cold(api, name, [str(binaries / name)], env, refused, runs, init_only=True))
+        cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], runs, cwd=peer_dir))
+        out[layout] = {"certificates": certs or "platform probe", "functions": cold}
+    return out
+
+
+def handler_costs(api, env, big, runs, python, binaries):
+    """One warm process judging a completed 100- and 200-server job `runs` times, and the peer."""
+    peer_dir = ROOT / "bench" / "python_peer"
+    peer = [python, "-m", "awslambdaric", "check_status.handler"]
+    warm = []
+    for n, ref in big.items():
+        for name, cmd, cwd in (("check-status", [str(binaries / "check-status")], None),
+                               ("check-status (Python, boto3)", peer, peer_dir)):
+            lat, rss = warm_latencies(api, cmd, env, [ref] * runs, cwd)
+            warm.append({"name": name, "servers": n, "invocations": runs, "p50Ms": round(percentile(lat, 50), 2),
+                         "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
+    return warm
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="a short run for CI: few repetitions, small plans")
     ap.add_argument("--python", default=str(ROOT / ".tools" / "bench" / "bin" / "python"),
                     help="the Python with awslambdaric and boto3 for the peer")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
-    ap.add_argument("--workflow-only", action="store_true",
-                    help="run only the workflow section and replace it in --out (the rest of --out is kept)")
+    only = ap.add_mutually_exclusive_group()
+    only.add_argument("--workflow-only", action="store_true",
+                      help="run only the workflow section and replace it in --out (the rest of --out is kept)")
+    only.add_argument("--cold-only", action="store_true",
+                      help="run only the cold-start and size sections and replace them in --out")
+    ap.add_argument("--binaries", type=Path, default=RELEASE,
+                    help="where the release binaries are (default target/release): to time another build")
     args = ap.parse_args(argv)
     cold_runs, warm_runs = (3, 20) if args.smoke else (21, 300)
     plans = [(10, 1), (1000, 4)] if args.smoke else [(10, 1), (100, 2), (1000, 4)]
@@ -248,51 +284,37 @@ def main(argv=None):
     results = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
                            "cpus": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()},
                "smoke": args.smoke}
+    if args.workflow_only or args.cold_only:
+        # The other sections as the last full run measured them.
+        if not Path(args.out).is_file():
+            ap.error(f"--workflow-only and --cold-only keep the other sections of --out, and {args.out} "
+                     "does not exist: run the whole benchmark first")
+        results = {**json.loads(Path(args.out).read_text()), **results,
+                   "partial": "workflow" if args.workflow_only else "cold start and sizes"}
     try:
-        if args.workflow_only:
-            # The other sections as the last full run measured them.
-            results = {**json.loads(Path(args.out).read_text()), "workflowOnly": True}
-        else:
+        if not args.workflow_only:
             events, big = fixtures(sim)
             base = function_env(api, "bench", {"AWS_ENDPOINT_URL": sim.url,
                                                "DR_REPORT_BUCKET": "dr-orchestrator-reports-bench",
                                                "DR_WAKE_TABLE": "dr-orchestrator-wake-bench"})
-            peer_dir = ROOT / "bench" / "python_peer"
-            peer = [args.python, "-m", "awslambdaric", "check_status.handler"]
-            results["coldStart"] = {}
-            layouts = cert_layouts()
-            for layout, certs in layouts.items():
-                env = layout_env(base, certs)
-                cold = [measure_cold(api, "hello-floor", [str(RELEASE / "hello-floor")], env, {"hello": "world"}, cold_runs)]
-                for name in HANDLERS:
-                    cold.append(measure_cold(api, name, [str(RELEASE / name)], env, events[name], cold_runs))
-                for name, refused in INIT_ONLY.items():
-                    cold.append(measure_cold(api, name, [str(RELEASE / name)], env, refused, cold_runs, init_only=True))
-                cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], cold_runs, cwd=peer_dir))
-                results["coldStart"][layout] = {"certificates": certs or "platform probe", "functions": cold}
-            env = layout_env(base, layouts["lambda"])
-            results["sizes"] = sizes()
+            results["coldStart"] = cold_starts(api, base, events, cold_runs, args.python, args.binaries)
+            results["sizes"] = sizes(args.binaries)
+            if not args.cold_only:
+                env = layout_env(base, cert_layouts()["lambda"])
+                results["handlerCost"] = handler_costs(api, env, big, warm_runs, args.python, args.binaries)
 
-            warm = []
-            for n, ref in big.items():
-                for name, cmd, cwd in (("check-status", [str(RELEASE / "check-status")], None),
-                                       ("check-status (Python, boto3)", peer, peer_dir)):
-                    lat, rss = warm_latencies(api, cmd, env, [ref] * warm_runs, cwd)
-                    warm.append({"name": name, "servers": n, "invocations": warm_runs, "p50Ms": round(percentile(lat, 50), 2),
-                                 "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
-            results["handlerCost"] = warm
-
-        # The local AWS (moto in server mode) first: the handlers are told where it is.
-        with LocalAws() as aws:
-            handlers = Handlers(sim.url, aws.url)
-            try:
-                # The smoke run compares the three on the small plan only.
-                results["workflow"] = workflow_costs(sim, handlers, aws, plans[:1], poll)
-                results["workflow"] += workflow_costs(sim, handlers, aws, plans[1:], poll,
-                                                      ("events",) if args.smoke else MODES)
-                results["workflow_poll_seconds"] = poll
-            finally:
-                handlers.stop()
+        if not args.cold_only:
+            # The local AWS (moto in server mode) first: the handlers are told where it is.
+            with LocalAws() as aws:
+                handlers = Handlers(sim.url, aws.url)
+                try:
+                    # The smoke run compares the three on the small plan only.
+                    results["workflow"] = workflow_costs(sim, handlers, aws, plans[:1], poll)
+                    results["workflow"] += workflow_costs(sim, handlers, aws, plans[1:], poll,
+                                                          ("events",) if args.smoke else MODES)
+                    results["workflow_poll_seconds"] = poll
+                finally:
+                    handlers.stop()
     finally:
         api.stop()
         sim.stop()

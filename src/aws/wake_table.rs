@@ -41,19 +41,19 @@ pub enum Wake {
 impl WakeTable {
     /// The wake table the deployment names (`DR_WAKE_TABLE`); without one the function fails
     /// its init phase.
-    pub fn new(
-        sdk: &aws_config::SdkConfig,
-        config: &crate::config::Config,
-    ) -> Result<Self, String> {
-        let table = config
-            .wake_table
-            .clone()
-            .ok_or("DR_WAKE_TABLE is not set: the wake functions need the stack's WakeTable")?;
-        Ok(WakeTable {
+    pub fn name(config: &crate::config::Config) -> Result<String, String> {
+        config.wake_table.clone().ok_or_else(|| {
+            "DR_WAKE_TABLE is not set: the wake functions need the stack's WakeTable".into()
+        })
+    }
+
+    /// The clients for the table named `table`.
+    pub fn new(sdk: &aws_config::SdkConfig, table: String) -> Self {
+        WakeTable {
             dynamodb: DynamoDb::new(sdk),
             sfn: Sfn::new(sdk),
             table,
-        })
+        }
     }
 
     /// Puts a wait's token under `job` (the newest wait replaces an older one).

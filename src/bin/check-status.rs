@@ -5,10 +5,13 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (_config, sdk) = runtime::init().await?;
-    let clients = Clients {
-        drs: aws_sdk_drs::Client::new(&sdk),
-        backup: aws_sdk_backup::Client::new(&sdk),
-    };
-    run(service_fn(|event| check_status::handle(&clients, event))).await
+    runtime::init()?;
+    let clients = runtime::clients(|sdk| Clients {
+        drs: aws_sdk_drs::Client::new(sdk),
+        backup: aws_sdk_backup::Client::new(sdk),
+    })?;
+    run(service_fn(|event| async {
+        check_status::handle(clients.get().await?, event).await
+    }))
+    .await
 }

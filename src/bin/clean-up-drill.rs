@@ -5,7 +5,10 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (_config, sdk) = runtime::init().await?;
-    let client = aws_sdk_drs::Client::new(&sdk);
-    run(service_fn(|event| clean_up_drill::handle(&client, event))).await
+    runtime::init()?;
+    let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+    run(service_fn(|event| async {
+        clean_up_drill::handle(drs.get().await?, event).await
+    }))
+    .await
 }

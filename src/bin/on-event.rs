@@ -6,7 +6,11 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (config, sdk) = runtime::init().await?;
-    let table = WakeTable::new(&sdk, &config)?;
-    run(service_fn(|event| on_event::handle(&table, event))).await
+    let config = runtime::init()?;
+    let name = WakeTable::name(&config)?;
+    let table = runtime::clients(|sdk| WakeTable::new(sdk, name))?;
+    run(service_fn(|event| async {
+        on_event::handle(table.get().await?, event).await
+    }))
+    .await
 }

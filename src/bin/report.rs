@@ -5,7 +5,11 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (config, sdk) = runtime::init().await?;
-    let clients = report::Clients::new(&sdk, &config)?;
-    run(service_fn(|event| report::handle(&clients, event))).await
+    let config = runtime::init()?;
+    let bucket = report::Clients::bucket(&config)?;
+    let clients = runtime::clients(|sdk| report::Clients::new(sdk, bucket))?;
+    run(service_fn(|event| async {
+        report::handle(clients.get().await?, event).await
+    }))
+    .await
 }

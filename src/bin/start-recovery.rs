@@ -4,10 +4,10 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (config, sdk) = runtime::init().await?;
-    let drs = aws_sdk_drs::Client::new(&sdk);
-    run(service_fn(|event| {
-        start_recovery::handle(&drs, &config, event)
+    let config = runtime::init()?;
+    let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+    run(service_fn(|event| async {
+        start_recovery::handle(drs.get().await?, &config, event).await
     }))
     .await
 }

@@ -4,7 +4,10 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (_config, sdk) = runtime::init().await?;
-    let backup = aws_sdk_backup::Client::new(&sdk);
-    run(service_fn(|event| start_restore::handle(&backup, event))).await
+    runtime::init()?;
+    let backup = runtime::clients(aws_sdk_backup::Client::new)?;
+    run(service_fn(|event| async {
+        start_restore::handle(backup.get().await?, event).await
+    }))
+    .await
 }

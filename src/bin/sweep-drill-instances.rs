@@ -5,12 +5,13 @@ use lambda_runtime::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (config, sdk) = runtime::init().await?;
-    let drs = aws_sdk_drs::Client::new(&sdk);
-    let sfn = aws_sdk_sfn::Client::new(&sdk);
+    let config = runtime::init()?;
     let max_age = config.drill_instance_max_age_hours;
-    run(service_fn(|event| {
-        sweep_drill_instances::handle(&drs, &sfn, max_age, event)
+    let clients =
+        runtime::clients(|sdk| (aws_sdk_drs::Client::new(sdk), aws_sdk_sfn::Client::new(sdk)))?;
+    run(service_fn(|event| async {
+        let (drs, sfn) = clients.get().await?;
+        sweep_drill_instances::handle(drs, sfn, max_age, event).await
     }))
     .await
 }

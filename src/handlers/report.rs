@@ -67,13 +67,16 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// The clients from the shared SDK configuration; the deployment must name the bucket.
-    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Clients, String> {
-        let bucket = config
-            .report_bucket
-            .clone()
-            .ok_or("DR_REPORT_BUCKET is not set: the report function needs its bucket")?;
-        Ok(Clients {
+    /// The bucket the deployment names; without one the function fails its init phase.
+    pub fn bucket(config: &Config) -> Result<String, String> {
+        config.report_bucket.clone().ok_or_else(|| {
+            "DR_REPORT_BUCKET is not set: the report function needs its bucket".into()
+        })
+    }
+
+    /// The clients, writing to `bucket`.
+    pub fn new(sdk: &aws_config::SdkConfig, bucket: String) -> Clients {
+        Clients {
             drs: aws_sdk_drs::Client::new(sdk),
             backup: aws_sdk_backup::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(
@@ -87,7 +90,7 @@ impl Clients {
                     .build(),
             ),
             bucket,
-        })
+        }
     }
 }
 

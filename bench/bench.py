@@ -278,9 +278,6 @@ def main(argv=None):
     plans = [(10, 1), (1000, 4)] if args.smoke else [(10, 1), (100, 2), (1000, 4)]
     poll = 1 if args.smoke else 30
 
-    seed = ROOT / "bench" / "seed.json"
-    sim = Sim(time_scale=0.02, seed=seed)
-    api = RuntimeApi()
     results = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
                            "cpus": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()},
                "smoke": args.smoke}
@@ -291,6 +288,13 @@ def main(argv=None):
                      "does not exist: run the whole benchmark first")
         results = {**json.loads(Path(args.out).read_text()), **results,
                    "partial": "workflow" if args.workflow_only else "cold start and sizes"}
+    seed = ROOT / "bench" / "seed.json"
+    sim = Sim(time_scale=0.02, seed=seed)
+    try:
+        api = RuntimeApi()
+    except BaseException:
+        sim.stop()
+        raise
     try:
         if not args.workflow_only:
             events, big = fixtures(sim)

@@ -65,7 +65,7 @@ impl<T> SdkClients<T> {
                     Some(building) => building
                         .await
                         .map_err(|e| unbuilt(&format!("the thread building them ended: {e}"))),
-                    None => Err(unbuilt("an earlier invocation found them missing")),
+                    None => Err(unbuilt("their build failed at an earlier invocation")),
                 }
             })
             .await
@@ -106,6 +106,6 @@ mod tests {
         assert!(err.to_string().contains("no clients today"), "{err}");
         // Asked again, it says so again instead of waiting.
         let again = clients.get().await.unwrap_err();
-        assert!(again.to_string().contains("missing"), "{again}");
+        assert!(again.to_string().contains("earlier invocation"), "{again}");
     }
 }

@@ -78,9 +78,14 @@ impl WakeTable {
         Ok(())
     }
 
-    /// Records what an event reported (the item may not exist yet: the event came first).
-    pub async fn record(&self, report: &Report) -> Result<(), TaskError> {
-        self.dynamodb
+    /// Records what an event reported (the item may not exist yet: the event came first), and
+    /// says whether the job may now be woken: every expected report is in, a round is waiting
+    /// and none was woken yet. Only then is [`WakeTable::wake`] worth its call; its
+    /// conditional update still decides. Each report is one atomic update, so whichever lands
+    /// last sees them all; a registration that comes after tries the wake itself.
+    pub async fn record(&self, report: &Report) -> Result<bool, TaskError> {
+        let recorded = self
+            .dynamodb
             .update_item()
             .table_name(&self.table)
             .key("key", AttributeValue::S(report.key.clone()))
@@ -92,10 +97,11 @@ impl WakeTable {
                 ),
                 (":ttl".to_owned(), expires_at()),
             ])))
+            .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(|e| classify("DynamoDB UpdateItem", e))?;
-        Ok(())
+        Ok(may_wake(&recorded.attributes.unwrap_or_default()))
     }
 
     /// Resumes the round waiting on `key` if every expected report is in and no round was woken
@@ -166,9 +172,65 @@ impl WakeTable {
     }
 }
 
+/// What [`WakeTable::wake`]'s condition asks, read from the item as an update left it.
+fn may_wake(item: &HashMap<String, AttributeValue>) -> bool {
+    let reported = match item.get("reported") {
+        Some(AttributeValue::Ss(reported)) => reported.len(),
+        _ => 0,
+    };
+    let expected = match item.get("expected") {
+        Some(AttributeValue::N(n)) => n.parse::<usize>().ok(),
+        _ => None,
+    };
+    item.contains_key("token")
+        && !item.contains_key("woken")
+        && expected.is_some_and(|expected| reported >= expected)
+}
+
 fn expires_at() -> AttributeValue {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     AttributeValue::N((now + REGISTRATION_TTL_SECONDS).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(fields: &[(&str, AttributeValue)]) -> HashMap<String, AttributeValue> {
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    fn reported(n: usize) -> (&'static str, AttributeValue) {
+        let servers = (0..n).map(|i| format!("s-{i}")).collect();
+        ("reported", AttributeValue::Ss(servers))
+    }
+
+    #[test]
+    fn an_event_may_wake_only_a_waiting_unwoken_round_with_every_report_in() {
+        let token = ("token", AttributeValue::S("t".into()));
+        let expected = ("expected", AttributeValue::N("3".into()));
+        let woken = ("woken", AttributeValue::S("event".into()));
+        let cases = [
+            (item(&[token.clone(), expected.clone(), reported(3)]), true),
+            (item(&[token.clone(), expected.clone(), reported(4)]), true),
+            (item(&[token.clone(), expected.clone(), reported(2)]), false),
+            // The event came before the round registered: its registration tries the wake.
+            (item(&[reported(3)]), false),
+            (item(&[token.clone(), reported(3)]), false),
+            (item(&[expected.clone(), reported(3)]), false),
+            (
+                item(&[token.clone(), expected.clone(), reported(3), woken]),
+                false,
+            ),
+            (item(&[token, expected]), false),
+        ];
+        for (item, may) in cases {
+            assert_eq!(may_wake(&item), may, "{item:?}");
+        }
+    }
 }

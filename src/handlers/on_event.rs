@@ -32,8 +32,12 @@ pub async fn handle(table: &WakeTable, event: LambdaEvent<Value>) -> Result<Hand
             outcome: "IGNORED",
         });
     };
-    table.record(&report).await?;
-    let outcome = match table.wake(&report.key, "event").await? {
+    let wake = if table.record(&report).await? {
+        table.wake(&report.key, "event").await?
+    } else {
+        Wake::NotYet
+    };
+    let outcome = match wake {
         Wake::NotYet => "NOT_YET",
         Wake::Resumed => "RESUMED",
         Wake::Gone => "GONE",

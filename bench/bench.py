@@ -310,7 +310,7 @@ def main(argv=None):
         if not args.cold_only:
             # The local AWS (moto in server mode) first: the handlers are told where it is.
             with LocalAws() as aws:
-                handlers = Handlers(sim.url, aws.url)
+                handlers = Handlers(sim.url, aws.url, release=True)
                 try:
                     # The smoke run compares the three on the small plan only.
                     results["workflow"] = workflow_costs(sim, handlers, aws, plans[:1], poll)

@@ -106,9 +106,10 @@ def handler_environment(endpoint_url, aws_url=None):
 class Handlers:
     """The handlers under `cargo lambda watch`, pointed at the local endpoint (`endpoint_url`,
     dr-sim) and, when given, the local AWS (`aws_url`, a rehearsal.local_aws.LocalAws: start it
-    first)."""
+    first). `release` serves release builds, as deployed (the benchmark); the rehearsal and the
+    tests serve debug builds, which build faster."""
 
-    def __init__(self, endpoint_url, aws_url=None):
+    def __init__(self, endpoint_url, aws_url=None, release=False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.endpoint_url = endpoint_url
@@ -125,7 +126,7 @@ class Handlers:
         self.proc = subprocess.Popen(
             ["cargo", "lambda", "watch", "--ignore-changes", "--quiet",
              "--invoke-address", "127.0.0.1", "--invoke-port", str(self.port),
-             "--concurrency", "10", *env_args],
+             "--concurrency", "10", *(["--release"] if release else []), *env_args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()

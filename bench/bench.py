@@ -229,10 +229,16 @@ def prepared_plan_bytes(events):
     return 0
 
 
+PEER_DIR = ROOT / "bench" / "python_peer"
+
+
+def peer_command(python):
+    """The peer: check-status in Python with boto3, under AWS's runtime interface client."""
+    return [python, "-m", "awslambdaric", "check_status.handler"]
+
+
 def cold_starts(api, base, events, runs, python, binaries):
     """Every function's cold start in both certificate layouts, beside the floor and the peer."""
-    peer_dir = ROOT / "bench" / "python_peer"
-    peer = [python, "-m", "awslambdaric", "check_status.handler"]
     out = {}
     for layout, certs in cert_layouts().items():
         env = layout_env(base, certs)
@@ -241,19 +247,18 @@ def cold_starts(api, base, events, runs, python, binaries):
             cold.append(measure_cold(api, name, [str(binaries / name)], env, events[name], runs))
         for name, refused in INIT_ONLY.items():
             cold.append(measure_cold(api, name, [str(binaries / name)], env, refused, runs, init_only=True))
-        cold.append(measure_cold(api, "check-status (Python, boto3)", peer, env, events["check-status"], runs, cwd=peer_dir))
+        cold.append(measure_cold(api, "check-status (Python, boto3)", peer_command(python), env, events["check-status"],
+                                 runs, cwd=PEER_DIR))
         out[layout] = {"certificates": certs or "platform probe", "functions": cold}
     return out
 
 
 def handler_costs(api, env, big, runs, python, binaries):
     """One warm process judging a completed 100- and 200-server job `runs` times, and the peer."""
-    peer_dir = ROOT / "bench" / "python_peer"
-    peer = [python, "-m", "awslambdaric", "check_status.handler"]
     warm = []
     for n, ref in big.items():
         for name, cmd, cwd in (("check-status", [str(binaries / "check-status")], None),
-                               ("check-status (Python, boto3)", peer, peer_dir)):
+                               ("check-status (Python, boto3)", peer_command(python), PEER_DIR)):
             lat, rss = warm_latencies(api, cmd, env, [ref] * runs, cwd)
             warm.append({"name": name, "servers": n, "invocations": runs, "p50Ms": round(percentile(lat, 50), 2),
                          "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})

@@ -112,6 +112,14 @@ impl Config {
     }
 }
 
+/// A setting only some functions have (`value`, read from `variable`), or why `who` cannot
+/// start without it: checked before the first event, so its absence fails the init phase.
+pub fn required(value: &Option<String>, variable: &str, who: &str) -> Result<String, String> {
+    value
+        .clone()
+        .ok_or_else(|| format!("{variable} is not set: {who}"))
+}
+
 /// A deployment default from `name`, checked against the option's own range.
 fn default_of(
     lookup: &impl Fn(&str) -> Option<String>,

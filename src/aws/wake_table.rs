@@ -42,9 +42,11 @@ impl WakeTable {
     /// The wake table the deployment names (`DR_WAKE_TABLE`); without one the function fails
     /// its init phase.
     pub fn name(config: &crate::config::Config) -> Result<String, String> {
-        config.wake_table.clone().ok_or_else(|| {
-            "DR_WAKE_TABLE is not set: the wake functions need the stack's WakeTable".into()
-        })
+        crate::config::required(
+            &config.wake_table,
+            "DR_WAKE_TABLE",
+            "the wake functions need the stack's WakeTable",
+        )
     }
 
     /// The clients for the table named `table`.

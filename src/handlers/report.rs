@@ -69,9 +69,11 @@ pub struct Clients {
 impl Clients {
     /// The bucket the deployment names; without one the function fails its init phase.
     pub fn bucket(config: &Config) -> Result<String, String> {
-        config.report_bucket.clone().ok_or_else(|| {
-            "DR_REPORT_BUCKET is not set: the report function needs its bucket".into()
-        })
+        crate::config::required(
+            &config.report_bucket,
+            "DR_REPORT_BUCKET",
+            "the report function needs its bucket",
+        )
     }
 
     /// The clients, writing to `bucket`.

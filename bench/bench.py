@@ -156,9 +156,10 @@ MODES = ("polling", "events", "events, all dropped")
 
 
 def polling_definition():
-    """recovery-plan.asl.json with its callback wait replaced by the Wait it replaced."""
+    """The recovery-plan workflow with its callback wait replaced by the Wait it replaced."""
     definition = json.loads(load_definition("recovery-plan"))
-    rounds = definition["States"]["Run waves"]["ItemProcessor"]["States"]["Run rounds"]["ItemProcessor"]["States"]
+    wave = definition["States"]["Run wave"]["Branches"][0]["States"]
+    rounds = wave["Run rounds"]["ItemProcessor"]["States"]
     rounds["Wait for jobs"] = {"Type": "Wait", "SecondsPath": "$.options.pollIntervalSeconds", "Next": "Check jobs"}
     del rounds["Poll instead"]
     return json.dumps(definition)

@@ -81,13 +81,18 @@ def print_summary(result, statuses, out=print):
 
 
 def approved(wave):
-    """", approved by NAME at TIME" for a wave that waited for a person."""
-    approval = wave.get("approval")
-    if not isinstance(approval, dict) or not approval.get("required"):
-        return ""
-    answer = approval.get("answer") or {}
-    by = answer.get("approvedBy") if isinstance(answer, dict) else None
-    return f", approved by {by or '?'}" + (f" at {approval['answeredAt']}" if approval.get("answeredAt") else "")
+    """", approved by NAME at TIME" for a wave that waited for a person (its `approval`, as the run
+    state carries it: NOT_REQUIRED, APPROVED, REJECTED or TIMED_OUT)."""
+    approval = wave.get("approval") or {}
+    state = approval.get("state")
+    at = f" at {approval['decidedAt']}" if approval.get("decidedAt") else ""
+    if state == "APPROVED":
+        return f", approved by {(approval.get('answer') or {}).get('approvedBy') or '?'}{at}"
+    if state == "REJECTED":
+        return f", rejected{at}"
+    if state == "TIMED_OUT":
+        return f", approval timed out{at}"
+    return ""
 
 
 def print_cleanup(cleanup, out):

@@ -93,11 +93,15 @@ def test_every_workflow_definition_is_filled_and_an_unknown_placeholder_is_an_er
         assert "${" not in load_definition(workflow)
     assert substitutions()["NotificationsTopicArn"] == TOPIC_ARN
     assert substitutions()["CleanUpDrillFunctionArn"].endswith(":function:clean-up-drill")
+    assert [json.loads(load_definition(w))["States"]["Prepare plan"]["Parameters"]["Payload"]["workflow"]
+            for w in WORKFLOWS] == ["RECOVERY_PLAN", "FAILBACK", "RESTORE"]
+    with pytest.raises(ValueError, match="unknown workflow"):
+        load_definition("x")
     (tmp_path / "statemachine").mkdir()
-    (tmp_path / "statemachine" / "x.asl.json").write_text('{"a": "${NotificationsTopicArn}", "b": "${Nope}"}')
+    (tmp_path / "statemachine" / "run-plan.asl.json").write_text('{"a": "${NotificationsTopicArn}", "b": "${Nope}"}')
     monkeypatch.setattr("rehearsal.workflow.ROOT", tmp_path)
     with pytest.raises(ValueError, match="Nope"):
-        load_definition("x")
+        load_definition("restore")
 
 
 class FakeHandlers:

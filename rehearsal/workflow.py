@@ -22,7 +22,10 @@ SUBSTITUTION_KEYS = {
     "clean-up-drill": "CleanUpDrillFunctionArn",
     "report": "ReportFunctionArn",
 }
-WORKFLOWS = ("recovery-plan", "failback", "restore")
+# The three state machines the template creates from the one definition, statemachine/run-plan.asl.json,
+# and the value each gives its ${Workflow} substitution.
+WORKFLOWS = {"recovery-plan": "RECOVERY_PLAN", "failback": "FAILBACK", "restore": "RESTORE"}
+DEFINITION = "run-plan.asl.json"
 TOPIC_NAME = "dr-orchestrator-notifications"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
 
@@ -31,21 +34,25 @@ def function_arn(name):
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
-def substitutions():
-    """Every ${...} a definition may use, as the Engine fills it: the functions' ARNs and the
-    notifications topic's."""
+def substitutions(workflow="recovery-plan"):
+    """Every ${...} the definition uses, as the Engine fills it for `workflow`: the functions'
+    ARNs, the notifications topic's and the workflow's name."""
     values = {key: function_arn(fn) for fn, key in SUBSTITUTION_KEYS.items()}
     values["NotificationsTopicArn"] = TOPIC_ARN
+    values["Workflow"] = WORKFLOWS[workflow]
     return values
 
 
 def load_definition(name):
-    """Reads statemachine/<name>.asl.json and fills its ${...} placeholders (function ARNs and
-    the notifications topic: the deployment's option defaults reach the run through
-    prepare-plan's environment, and the rehearsal shortens waits through the run's input, never
-    by editing the definition). A placeholder it does not know is an error."""
-    text = (ROOT / "statemachine" / f"{name}.asl.json").read_text()
-    for key, value in substitutions().items():
+    """Reads statemachine/run-plan.asl.json and fills its ${...} placeholders as the template does
+    for the state machine `name` (function ARNs, the notifications topic and the workflow: the
+    deployment's option defaults reach the run through prepare-plan's environment, and the
+    rehearsal shortens waits through the run's input, never by editing the definition). A
+    placeholder it does not know is an error."""
+    if name not in WORKFLOWS:
+        raise ValueError(f"unknown workflow {name!r}: one of {', '.join(WORKFLOWS)}")
+    text = (ROOT / "statemachine" / DEFINITION).read_text()
+    for key, value in substitutions(name).items():
         text = text.replace("${" + key + "}", value)
     if "${" in text:
         left = sorted(set(part.split("}", 1)[0] for part in text.split("${")[1:]))

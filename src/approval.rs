@@ -14,16 +14,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{TriggerKind, Workflow};
+use crate::plan::input::{Trigger, TriggerKind, Workflow};
+use crate::plan::options::ApprovalMode;
 use crate::preflight::PreflightReport;
-
-/// A plan's (or the deployment's) answer to "does this run wait for a person?".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ApprovalMode {
-    Required,
-    NotRequired,
-}
 
 /// SNS: a subject is printable ASCII and "must be less than 100 characters long".
 pub const MAX_SUBJECT_LEN: usize = 99;
@@ -123,7 +116,7 @@ pub struct Request {
     pub restores: usize,
     pub waves: Vec<WaveCount>,
     pub preflight: PreflightSummary,
-    pub trigger: crate::plan::Trigger,
+    pub trigger: Trigger,
     pub execution_id: String,
     pub timeout_seconds: u64,
 }

@@ -138,6 +138,8 @@ pub struct Named {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CleanupState {
+    /// The run launched nothing to clean up (a real recovery, a failback, restores).
+    NotNeeded,
     /// TERMINATE jobs are running.
     InProgress,
     /// Every instance was terminated (or there was none).
@@ -151,16 +153,25 @@ pub enum CleanupState {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CleanupReport {
     pub state: CleanupState,
+    // The rest is absent from a `NOT_NEEDED` report (the workflow's `No cleanup`).
+    #[serde(default)]
     pub summary: String,
+    #[serde(default)]
     pub started_at: String,
-    #[serde(rename = "terminateJobIDs")]
+    #[serde(rename = "terminateJobIDs", default)]
     pub terminate_job_ids: Vec<String>,
     /// Instances asked to terminate (this call or an earlier attempt).
+    #[serde(default)]
     pub instances: usize,
+    #[serde(default)]
     pub terminated: usize,
+    #[serde(default)]
     pub failed_count: usize,
+    #[serde(default)]
     pub failed: Vec<Named>,
+    #[serde(default)]
     pub refused_count: usize,
+    #[serde(default)]
     pub refused: Vec<Named>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

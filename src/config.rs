@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use crate::approval::ApprovalMode;
-use crate::plan::{Defaults, Limit, DEPLOYMENT_LIMITS};
+use crate::plan::{ApprovalMode, Defaults, Limit, DEPLOYMENT_LIMITS};
 
 /// How far back a start handler looks for a job an earlier attempt of the same task started,
 /// unless `DR_JOB_LOOKBACK_HOURS` says otherwise.

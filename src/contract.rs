@@ -340,6 +340,18 @@ pub struct NotStartedStatus {
     pub idempotency_key: Option<String>,
 }
 
+/// Takes the `operation` out of a payload that names one (`{"operation": "WAVE", ...}`), for a
+/// handler that serves several; `None` when the payload names none. The rest is parsed as the
+/// operation's own input, with [`parse`].
+pub fn take_operation<Op: serde::de::DeserializeOwned>(
+    payload: &mut serde_json::Value,
+) -> Result<Option<Op>, crate::error::TaskError> {
+    match payload.as_object_mut().and_then(|o| o.remove("operation")) {
+        Some(op) => parse_at("operation", op).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Parses a task payload into its contract type. A payload that does not fit names the path
 /// of the offending field (`sourceServers[2].sourceServerID`) in an `InvalidInput` error.
 pub fn parse<T: serde::de::DeserializeOwned>(

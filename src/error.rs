@@ -19,6 +19,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "UnknownStatus",
     "Unexpected",
     "PreflightBlocked",
+    "NotListedYet",
     // Raised by the workflows:
     "RecoveryFailed",
     "FailbackFailed",
@@ -76,6 +77,10 @@ pub enum TaskError {
     /// (`prepare-plan`'s preflight); nothing was started.
     #[error("preflight blocked the plan: {message}")]
     PreflightBlocked { message: String },
+    /// AWS does not list yet a job this run started: its reads are eventually consistent, so a
+    /// job started moments ago may be missing for a while. Retryable (unlike `NotFound`).
+    #[error("not listed yet: {message}")]
+    NotListedYet { message: String },
 }
 
 fn retry_hint(secs: Option<u64>) -> String {
@@ -130,6 +135,7 @@ impl TaskError {
             TaskError::UnknownStatus { .. } => "UnknownStatus",
             TaskError::Unexpected { .. } => "Unexpected",
             TaskError::PreflightBlocked { .. } => "PreflightBlocked",
+            TaskError::NotListedYet { .. } => "NotListedYet",
         }
     }
 }
@@ -181,6 +187,9 @@ mod tests {
                 message: String::new(),
             },
             TaskError::PreflightBlocked {
+                message: String::new(),
+            },
+            TaskError::NotListedYet {
                 message: String::new(),
             },
         ];

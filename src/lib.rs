@@ -6,7 +6,8 @@
 //! servers. The other handlers share one data path: a JSON payload is parsed into a type from
 //! [`contract`], checked by [`validate`] before any AWS call, sent through a thin adapter in
 //! [`aws`], and the answer is shaped back into a small [`contract`] type (judged by [`status`]
-//! and [`wave`] for the status handler). Failures are one [`error::TaskError`] with a stable
+//! and [`wave`] for the status handler; [`progress`] moves a run on after each wave and settles
+//! how it ended). Failures are one [`error::TaskError`] with a stable
 //! Step Functions error name.
 
 pub mod approval;
@@ -20,6 +21,7 @@ pub mod idempotency;
 pub mod notify;
 pub mod plan;
 pub mod preflight;
+pub mod progress;
 pub mod report;
 pub mod runtime;
 pub mod status;

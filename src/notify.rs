@@ -16,31 +16,14 @@
 //! at most 9 characters) keeps them inside SNS's limit; the other bodies are put together by
 //! the workflow from the check's and the report's own output.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::approval::{self, WaveCount, MAX_SUBJECT_LEN};
-use crate::plan::{PreparedPlan, PreparedWave, Workflow};
+use crate::plan::input::Workflow;
+use crate::plan::run_state::{Notice, PreparedPlan, PreparedWave, RunNotices};
 
 /// Room a workflow needs after a prepared subject prefix: ` SUCCEEDED`.
 pub const APPENDED_CHARS: usize = 10;
-
-/// A message ready to publish.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-pub struct Notice {
-    pub subject: String,
-    pub message: Value,
-}
-
-/// The run's own notifications, prepared with the plan.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunNotices {
-    /// `RUN_STARTED`, published as it is.
-    pub started: Notice,
-    /// The subject of `RUN_FINISHED` / `RUN_FAILED` without how the run ended.
-    pub ended: String,
-}
 
 /// How a subject names a run: `Drill of payments`, `REAL recovery of payments`, ...
 pub fn run_label(workflow: Workflow, is_drill: Option<bool>, plan_name: &str) -> String {

@@ -9,18 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{SourceServerSpec, Tags};
-use crate::plan::{RestoreSpec, Wave};
+use crate::plan::input::{RestoreSpec, Wave};
+use crate::plan::options::PreflightMode;
 
 /// At most this many findings are carried in a prepared plan (the rest are counted).
 pub const MAX_LISTED_FINDINGS: usize = 50;
-
-/// What a drill does when preflight finds a blocking problem. A real recovery always fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PreflightMode {
-    Fail,
-    Continue,
-}
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]

@@ -18,7 +18,7 @@ pub const MAX_LISTED_SERVERS_PER_WAVE: usize = 50;
 
 /// Judges the wave `input` names from its jobs' reports (in the order of `input.jobs`).
 pub fn judge(input: &WaveCheckInput, mut jobs: Vec<JobReport>, elapsed_seconds: u64) -> WaveReport {
-    bound_listing(&mut jobs);
+    bound_listing(&mut jobs, MAX_LISTED_SERVERS_PER_WAVE);
     let scope = &input.wave;
     let total = jobs.len();
     let running: Vec<&JobReport> = jobs
@@ -77,8 +77,8 @@ pub fn judge(input: &WaveCheckInput, mut jobs: Vec<JobReport>, elapsed_seconds: 
 
 /// Keeps the wave's report small whatever the number of jobs: past the wave's budget, a job's
 /// servers that did not launch are counted, not listed.
-fn bound_listing(jobs: &mut [JobReport]) {
-    let mut left = MAX_LISTED_SERVERS_PER_WAVE;
+pub fn bound_listing(jobs: &mut [JobReport], budget: usize) {
+    let mut left = budget;
     for job in jobs.iter_mut() {
         if let JobReport::DrsJob(d) = job {
             let keep = d.not_launched.len().min(left);

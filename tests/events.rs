@@ -6,11 +6,9 @@
 use std::fs;
 use std::path::Path;
 
-use dr_orchestrator::contract::{
-    self, StartFailbackInput, StartRecoveryInput, StartRestoreInput, WaveCheckInput,
-};
+use dr_orchestrator::contract::{self, StartFailbackInput, StartRecoveryInput, StartRestoreInput};
 use dr_orchestrator::error::TaskError;
-use dr_orchestrator::handlers::{clean_up_drill, report, sweep_drill_instances};
+use dr_orchestrator::handlers::{check_status, clean_up_drill, report, sweep_drill_instances};
 use dr_orchestrator::plan::{self, Defaults, RecoveryPlan, RestorePlan};
 use dr_orchestrator::{validate, wake};
 use serde_json::Value;
@@ -49,7 +47,10 @@ const INVALID: &[(&str, &str)] = &[
     ),
     ("clean-up-drill/invalid-no-operation.json", "operation"),
     ("sweep-drill-instances/invalid-max-age.json", "maxAgeHours"),
-    ("report/invalid-outcome-state.json", "run.outcome.state"),
+    (
+        "report/invalid-outcome-state.json",
+        "run.settled.outcome.state",
+    ),
     ("report/invalid-operation.json", "operation"),
     ("wait-for-jobs/invalid-empty-token.json", "token"),
     ("on-event/invalid-time.json", "time"),
@@ -159,7 +160,10 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
             validate::start_failback(&contract::parse::<StartFailbackInput>(payload)?).map(drop)
         }
         "start-restore" => validate::start_restore(&contract::parse::<StartRestoreInput>(payload)?),
-        "check-status" => validate::wave_check(&contract::parse::<WaveCheckInput>(payload)?),
+        "check-status" => match check_status::parse(payload)? {
+            check_status::Request::Round(input) => validate::wave_check(&input),
+            check_status::Request::Wave(_) => Ok(()),
+        },
         "prepare-plan" => {
             let request: plan::PrepareInput = contract::parse(payload)?;
             let name = match request.workflow {
@@ -171,8 +175,7 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
         }
         "clean-up-drill" => clean_up_drill::parse_request(payload).map(drop),
         "sweep-drill-instances" => sweep_drill_instances::parse_input(payload, 24).map(drop),
-        "report" if payload["operation"] == "REFUSED" => report::parse_refused(payload).map(drop),
-        "report" => report::parse_request(payload).map(drop),
+        "report" => report::parse(payload).map(drop),
         "wait-for-jobs" => wake::validate(&contract::parse::<wake::WaitInput>(payload)?),
         // A sample event must also be one a round waits for.
         "on-event" => wake::parse_event(payload).map(|e| {

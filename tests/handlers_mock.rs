@@ -19,7 +19,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use dr_orchestrator::config::Config;
-use dr_orchestrator::contract::{JobRef, JobReport, JobState};
+use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
 use dr_orchestrator::error::TaskError;
 use dr_orchestrator::handlers::check_status::{self, Clients};
 use dr_orchestrator::handlers::{start_failback, start_recovery, start_restore};
@@ -34,6 +34,16 @@ const KEY: &str = "arn:aws:states:eu-west-1:123456789012:execution:recovery-plan
 
 fn event(payload: Value) -> LambdaEvent<Value> {
     LambdaEvent::new(payload, Context::default())
+}
+
+/// A round's check through the handler's own entry point, read back as the state machine does.
+async fn check_round(
+    clients: &Clients,
+    event: LambdaEvent<Value>,
+) -> Result<WaveReport, TaskError> {
+    check_status::handle(clients, event)
+        .await
+        .map(|answer| serde_json::from_value(answer).expect("a round's report"))
 }
 
 fn drs(rules: &[&Rule]) -> aws_sdk_drs::Client {
@@ -446,7 +456,7 @@ async fn check_status_reports_a_failed_server_with_its_job_log_reason() {
         });
     let c = clients(&[&describe, &log], &[]);
 
-    let report = check_status::handle(&c, event(drs_ref())).await.unwrap();
+    let report = check_round(&c, event(drs_ref())).await.unwrap();
 
     assert_eq!(report.state, JobState::Failed);
     assert_eq!(report.error, "RecoveryFailed");
@@ -487,7 +497,7 @@ async fn check_status_does_not_trust_completed_alone() {
     });
     let log = mock!(aws_sdk_drs::Client::describe_job_log_items)
         .then_output(|| DescribeJobLogItemsOutput::builder().build());
-    let report = check_status::handle(&clients(&[&describe, &log], &[]), event(drs_ref()))
+    let report = check_round(&clients(&[&describe, &log], &[]), event(drs_ref()))
         .await
         .unwrap();
     assert_eq!(report.state, JobState::Failed);
@@ -509,7 +519,7 @@ async fn check_status_succeeds_when_completed_and_all_launched_without_reading_t
     });
     let log = mock!(aws_sdk_drs::Client::describe_job_log_items)
         .then_output(|| DescribeJobLogItemsOutput::builder().build());
-    let report = check_status::handle(&clients(&[&describe, &log], &[]), event(drs_ref()))
+    let report = check_round(&clients(&[&describe, &log], &[]), event(drs_ref()))
         .await
         .unwrap();
     assert_eq!(report.state, JobState::Succeeded);
@@ -527,7 +537,7 @@ async fn check_status_names_an_unknown_launch_status() {
             ))
             .build()
     });
-    let err = check_status::handle(&clients(&[&describe], &[]), event(drs_ref()))
+    let err = check_round(&clients(&[&describe], &[]), event(drs_ref()))
         .await
         .unwrap_err();
     assert_eq!(err.name(), "UnknownStatus");
@@ -535,12 +545,12 @@ async fn check_status_names_an_unknown_launch_status() {
 }
 
 #[tokio::test]
-async fn check_status_of_a_missing_job_is_not_found() {
+async fn check_status_of_a_job_drs_does_not_list_yet_is_retryable_not_listed_yet() {
     let describe = no_jobs();
-    let err = check_status::handle(&clients(&[&describe], &[]), event(drs_ref()))
+    let err = check_round(&clients(&[&describe], &[]), event(drs_ref()))
         .await
         .unwrap_err();
-    assert_eq!(err.name(), "NotFound");
+    assert_eq!(err.name(), "NotListedYet");
 }
 
 #[tokio::test]
@@ -580,7 +590,7 @@ async fn check_status_reports_restores() {
                     .set_created_resource_arn(created.map(str::to_owned))
                     .build()
             });
-        let report = check_status::handle(&clients(&[], &[&describe]), event(restore_ref.clone()))
+        let report = check_round(&clients(&[], &[&describe]), event(restore_ref.clone()))
             .await
             .unwrap();
         assert_eq!(report.state, state, "{label}");

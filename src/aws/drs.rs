@@ -230,7 +230,7 @@ pub async fn active_load(client: &Client, lookback: Duration) -> Result<ActiveLo
 }
 
 /// Reads the jobs `job_ids` with `DescribeJobs` (at most 1,000 IDs per call, all pages). A job
-/// DRS does not list is `NotFound` (a job started moments ago may not be listed yet: the
+/// DRS does not list is `NotListedYet` (a job started moments ago may not be listed yet: the
 /// workflow retries).
 pub async fn describe_jobs(
     client: &Client,
@@ -254,7 +254,7 @@ pub async fn describe_jobs(
         }
     }
     if let Some(missing) = job_ids.iter().find(|id| !found.contains_key(*id)) {
-        return Err(TaskError::NotFound {
+        return Err(TaskError::NotListedYet {
             message: format!("DescribeJobs: no job {missing}"),
         });
     }
@@ -268,7 +268,7 @@ pub async fn launched_instances(
     job_ids: &[String],
 ) -> Result<Vec<String>, TaskError> {
     let jobs = match describe_jobs(client, job_ids).await {
-        Err(TaskError::NotFound { message }) => {
+        Err(TaskError::NotListedYet { message }) => {
             return Err(TaskError::invalid(
                 "waves",
                 format!("{message}: the recovery run's jobs are not in this account and Region (give recoveryInstanceIDs instead)"),

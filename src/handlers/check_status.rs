@@ -1,11 +1,16 @@
-//! `check-status`: judges every job of a wave (or of one round of it) and returns the state a
-//! `Choice` state routes on, with a bounded report and, for a failed wave, its error and cause.
+//! `check-status`: judges every job of a round and returns the state a `Choice` state routes
+//! on, with a bounded report and, for a failed round, its error and cause (a payload without
+//! `operation`, or `ROUND`); and judges a whole wave once its rounds are over (`WAVE`): its
+//! approval, every job it started (or why none was), the run's progress with the wave's result,
+//! and its `WAVE_FINISHED` notification. A wave that was never approved, or whose jobs could not
+//! be checked (`checkError`), is judged without an AWS call.
 
 use std::time::SystemTime;
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
@@ -14,7 +19,25 @@ use crate::contract::{
     self, JobReport, JobState, NotStartedStatus, Tracked, WaveCheckInput, WaveReport,
 };
 use crate::error::TaskError;
+use crate::plan::{ApprovalDecision, Judged, WaveState};
+use crate::progress::{self, Verdict};
 use crate::{status, validate, wave};
+
+/// What a payload asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Operation {
+    Round,
+    Wave,
+}
+
+/// Input of the `WAVE` operation: the wave's branch state, and the execution it belongs to.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WaveRequest {
+    pub state: WaveState,
+    pub execution_id: String,
+}
 
 /// The clients `check-status` needs: a wave may hold jobs of both services.
 #[derive(Debug, Clone)]
@@ -23,9 +46,63 @@ pub struct Clients {
     pub backup: aws_sdk_backup::Client,
 }
 
-/// Handles one invocation.
-pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<WaveReport, TaskError> {
-    let input: WaveCheckInput = contract::parse(event.payload)?;
+/// A request, parsed: a round's check or a wave's judgement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Round(WaveCheckInput),
+    Wave(Box<WaveRequest>),
+}
+
+/// Parses a request of either operation (a payload without `operation` is a round's check).
+pub fn parse(mut payload: Value) -> Result<Request, TaskError> {
+    Ok(match contract::take_operation(&mut payload)? {
+        None | Some(Operation::Round) => Request::Round(contract::parse(payload)?),
+        Some(Operation::Wave) => Request::Wave(Box::new(contract::parse(payload)?)),
+    })
+}
+
+/// Handles one invocation: a round's check or a wave's judgement.
+pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Value, TaskError> {
+    let answer = match parse(event.payload)? {
+        Request::Round(input) => serde_json::to_value(check(clients, input).await?),
+        Request::Wave(request) => serde_json::to_value(judge(clients, *request).await?),
+    };
+    answer.map_err(|e| TaskError::Unexpected {
+        message: format!("serialising the answer: {e}"),
+    })
+}
+
+/// Judges a wave whose rounds are over and moves the run's progress on.
+pub async fn judge(clients: &Clients, request: WaveRequest) -> Result<Judged, TaskError> {
+    let state = request.state;
+    if !request.execution_id.starts_with("arn:") {
+        return Err(TaskError::invalid(
+            "executionId",
+            "must be the execution's ARN ($$.Execution.Id)",
+        ));
+    }
+    let verdict = match (&state.decision, &state.check_error) {
+        (_, Some(_)) => Verdict::Unchecked,
+        (ApprovalDecision::Rejected { .. } | ApprovalDecision::TimedOut { .. }, None) => {
+            Verdict::NotStarted
+        }
+        (ApprovalDecision::NotRequired | ApprovalDecision::Approved { .. }, None) => {
+            let input = WaveCheckInput {
+                wave: state.wave.scope.clone(),
+                jobs: state.wave.rounds.started.clone(),
+                give_up_after_seconds: state.options.give_up_after_seconds,
+                is_final: true,
+            };
+            Verdict::Checked(check(clients, input).await?)
+        }
+    };
+    let judged = progress::judge_wave(&state, verdict, &request.execution_id);
+    info!(wave = %state.wave.scope, next = ?judged.progress.next, "wave judged");
+    Ok(judged)
+}
+
+/// Judges every job of a round (or, with `final`, of a whole wave).
+pub async fn check(clients: &Clients, input: WaveCheckInput) -> Result<WaveReport, TaskError> {
     validate::wave_check(&input)?;
 
     let drs_ids: Vec<String> = input

@@ -301,7 +301,7 @@ async fn check(
         .iter()
         .find(|id| !jobs.contains_key(*id))
     {
-        return Err(TaskError::NotFound {
+        return Err(TaskError::NotListedYet {
             message: format!("DescribeJobs: no TERMINATE job {missing}"),
         });
     }

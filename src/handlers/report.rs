@@ -1,14 +1,17 @@
-//! `report`: the run report. Every workflow calls it when its run ends, whether the run
-//! succeeded or failed, with its whole state (`{"operation": ..., "run": $}`):
+//! `report`: the run report, and how a run ended. Every workflow calls it once its waves are
+//! over, whether the run succeeded or failed, with its whole state (`{"operation": ..., "run": $}`,
+//! a [`RunState`]):
 //!
-//! - `MEASURE` (recovery-plan, before a drill's instances are terminated: a terminated
-//!   instance's snapshot time cannot be read any more) reads what DRS and AWS Backup recorded
-//!   about the run and stores it as `measurements.json`; it returns where.
+//! - `MEASURE` (before a drill's instances are terminated: a terminated instance's snapshot time
+//!   cannot be read any more) reads what DRS and AWS Backup recorded about the run and stores it
+//!   as `measurements.json`; it returns where.
+//! - `SETTLE` (no AWS call) decides how the run ended, from every wave's result, an interruption
+//!   and the drill cleanup ([`crate::progress::settle`]), with its last notification.
 //! - `WRITE` measures (or reads the measurements), judges the run against its targets, writes
 //!   `report.json` and `report.html` under `runs/<plan>/<execution>/` and adds the run to the
 //!   history (`runs/index.json`, `runs/index.html`) with conditional writes, so that two runs
-//!   ending at once both stay in it. It returns the report's location and verdict, and the
-//!   run's cause with the report's location added.
+//!   ending at once both stay in it. It returns the run's [`Ending`]: the outcome with the
+//!   report's location in its cause, the last notification, and where the report is.
 //! - `REFUSED` (`{"operation", "workflow", "input", "executionId", "startedAt"}`, when
 //!   `prepare-plan` refused the run: an invalid plan, a preflight that blocks it) writes the report
 //!   of a run that started nothing: its plan name, the error and why. No DRS or Backup call.
@@ -28,9 +31,13 @@ use crate::config::Config;
 use crate::contract;
 use crate::error::TaskError;
 use crate::notify;
-use crate::plan::{PreparedPlan, Task, TriggerKind};
+use crate::plan::{
+    ApprovalDecision, EndNotice, Ending, Measured, RunState, Settled, Task, TaskFailure,
+    TriggerKind, WaveResult, Written,
+};
+use crate::progress;
 use crate::report::measure::{self, Evidence, PlannedWave, RunFacts, WaveOutcome};
-use crate::report::model::{ApprovalRecord, Outcome};
+use crate::report::model::{ApprovalRecord, Outcome, OutcomeState};
 use crate::report::{html, index};
 
 /// How far before a run's start its jobs are looked for (clocks differ).
@@ -96,17 +103,13 @@ impl Clients {
     }
 }
 
+/// What a payload asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 enum Operation {
     Measure,
+    Settle,
     Write,
-}
-
-/// The one operation a [`RefusedRun`] request names (so that `parse_request` never takes it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-enum RefusedOperation {
     Refused,
 }
 
@@ -115,8 +118,6 @@ enum RefusedOperation {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RefusedRun {
-    #[allow(dead_code)] // checked by deserialising: it can only be REFUSED
-    operation: RefusedOperation,
     workflow: crate::plan::Workflow,
     input: Value,
     execution_id: String,
@@ -126,54 +127,11 @@ struct RefusedRun {
 /// Characters of a plan name a refused run's report keeps (the name was not validated).
 const MAX_REFUSED_NAME_CHARS: usize = 128;
 
+/// `MEASURE`, `SETTLE` and `WRITE` read the whole run state.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Request {
-    operation: Operation,
     run: RunState,
-}
-
-/// The workflow's state when the run ended: the prepared plan and what the workflow added.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RunState {
-    #[serde(flatten)]
-    plan: PreparedPlan,
-    /// Each wave's result, when the waves ran to the end.
-    #[serde(default)]
-    wave_results: Option<Vec<WaveResult>>,
-    #[serde(default)]
-    outcome: Option<Outcome>,
-    #[serde(default)]
-    cleanup_result: Option<CleanupResult>,
-    #[serde(default)]
-    measured: Option<Measured>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WaveResult {
-    index: usize,
-    state: String,
-    #[serde(default)]
-    started_at: Option<String>,
-    #[serde(default)]
-    ended_at: Option<String>,
-    #[serde(default)]
-    approval: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CleanupResult {
-    #[serde(default)]
-    report: Option<Value>,
-}
-
-/// Where `MEASURE` stored the evidence.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Measured {
-    pub key: String,
 }
 
 /// What `measurements.json` holds.
@@ -184,29 +142,9 @@ struct Measurements {
     evidence: Evidence,
 }
 
-/// `WRITE`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Written {
-    pub written: bool,
-    pub bucket: String,
-    /// `s3://bucket/runs/<plan>/<execution>/report.html`, and the same for `report.json`.
-    pub html: String,
-    pub json: String,
-    pub index: String,
-    pub verdict: String,
-    pub summary: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub worst_rto_seconds: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub worst_rpo_seconds: Option<i64>,
-    /// The run's cause with the report's location, for the run's `Fail` state (for a run
-    /// that succeeded, the location alone).
-    pub cause: String,
-}
-
 /// A refused run's request, parsed and checked: the facts of a run that started nothing, and
-/// the subject of its `RUN_FAILED` notification.
+/// the subject of its `RUN_FAILED` notification. `payload` is the request without its
+/// `operation`.
 pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
     let refused: RefusedRun = contract::parse(payload)?;
     parse_time("startedAt", &refused.started_at)?;
@@ -216,17 +154,21 @@ pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
             "must be the execution's ARN ($$.Execution.Id)",
         ));
     }
+    // The input is whatever the execution was started with: read as the loosest shape a plan
+    // has, a field at a time, since it was refused for not being a plan.
     let input = &refused.input;
     // An EventBridge rule's input is {plan, trigger}; the console's is the plan itself.
     let plan = input.get("plan").filter(|p| p.is_object()).unwrap_or(input);
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    let error = input.get("error");
-    let cause = text(error.and_then(|e| e.get("Cause"))).map(|c| {
+    let error = input
+        .get("error")
+        .cloned()
+        .and_then(|e| serde_json::from_value::<TaskFailure>(e).ok());
+    let cause = error.as_ref().map(|e| {
         // A Lambda error's cause is {"errorType", "errorMessage", ...}: the message is the news.
-        serde_json::from_str::<Value>(&c)
-            .ok()
-            .and_then(|v| text(v.get("errorMessage")))
-            .unwrap_or(c)
+        serde_json::from_str::<LambdaErrorCause>(&e.cause)
+            .map(|c| c.error_message)
+            .unwrap_or_else(|_| e.cause.clone())
     });
     let plan_name = text(plan.get("planName"))
         .map(|n| n.chars().take(MAX_REFUSED_NAME_CHARS).collect::<String>())
@@ -249,9 +191,12 @@ pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
         run_started_at: refused.started_at,
         run_ended_at: String::new(),
         outcome: Outcome {
-            state: "FAILED".into(),
+            state: OutcomeState::Failed,
             error: Some(
-                text(error.and_then(|e| e.get("Error"))).unwrap_or_else(|| "Unexpected".into()),
+                error
+                    .map(|e| e.error)
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or_else(|| "Unexpected".into()),
             ),
             cause,
         },
@@ -260,8 +205,16 @@ pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
     Ok((facts, subject))
 }
 
-/// A request, parsed and checked: nothing invalid reaches AWS.
-pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskError> {
+/// The `Cause` of a Lambda function's error, as Step Functions passes it on.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LambdaErrorCause {
+    error_message: String,
+}
+
+/// A `MEASURE` or `WRITE` request, parsed and checked: nothing invalid reaches AWS. `payload` is
+/// the request without its `operation`.
+pub fn parse_request(payload: Value) -> Result<(RunFacts, Planned), TaskError> {
     let request: Request = contract::parse(payload)?;
     let run = request.run;
     let plan = &run.plan;
@@ -277,21 +230,6 @@ pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskEr
         return Err(TaskError::invalid(
             "run.cleanup.keyBase",
             "must not be empty",
-        ));
-    }
-    let outcome = match (&run.outcome, request.operation) {
-        (Some(o), _) => o.clone(),
-        (None, _) => {
-            return Err(TaskError::invalid(
-                "run.outcome",
-                "is required: the workflow sets it when the waves end ({\"state\": \"SUCCEEDED\"} or FAILED with error and cause)",
-            ))
-        }
-    };
-    if !matches!(outcome.state.as_str(), "SUCCEEDED" | "FAILED") {
-        return Err(TaskError::invalid(
-            "run.outcome.state",
-            format!("must be SUCCEEDED or FAILED, got {:?}", outcome.state),
         ));
     }
     let mut waves = Vec::new();
@@ -322,34 +260,7 @@ pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskEr
         }
         waves.push(planned);
     }
-    let results = run.wave_results.as_deref().unwrap_or_default();
-    let approvals = results
-        .iter()
-        .filter_map(|w| {
-            let a = w.approval.as_ref()?;
-            if a.get("required") != Some(&Value::Bool(true)) {
-                return None;
-            }
-            let answer = a.get("answer");
-            let by = answer
-                .and_then(|x| x.get("approvedBy").or_else(|| x.get("by")))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            Some(ApprovalRecord {
-                wave: w.index,
-                by,
-                answered_at: a
-                    .get("answeredAt")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                reason: a
-                    .get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-            })
-        })
-        .collect();
+    let results = &plan.progress.results;
     let facts = RunFacts {
         workflow: enum_text(&plan.workflow),
         plan_name: plan.plan_name.clone(),
@@ -362,21 +273,26 @@ pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskEr
         },
         run_started_at: plan.started_at.clone(),
         run_ended_at: String::new(),
-        outcome,
+        // MEASURE runs before the run is settled; WRITE after.
+        outcome: run
+            .settled
+            .as_ref()
+            .map(|s| s.outcome.clone())
+            .unwrap_or_default(),
         targets: plan.options.targets,
         waves,
         wave_outcomes: results
             .iter()
             .map(|w| WaveOutcome {
                 index: w.index,
-                state: w.state.clone(),
+                state: enum_text(&w.state),
                 started_at: w.started_at.clone(),
                 ended_at: w.ended_at.clone(),
             })
             .collect(),
         preflight: serde_json::to_value(&plan.preflight).unwrap_or(Value::Null),
-        approvals,
-        cleanup: run.cleanup_result.and_then(|c| c.report),
+        approvals: results.iter().filter_map(approval_record).collect(),
+        cleanup: cleanup_record(&run),
     };
     if let Some(m) = &run.measured {
         if !m.key.starts_with("runs/") {
@@ -387,7 +303,6 @@ pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskEr
         }
     }
     Ok((
-        request.operation == Operation::Write,
         facts,
         Planned {
             key_base: plan.cleanup.key_base.clone(),
@@ -396,6 +311,54 @@ pub fn parse_request(payload: Value) -> Result<(bool, RunFacts, Planned), TaskEr
             measured: run.measured,
         },
     ))
+}
+
+/// What the report says of a wave's approval: every request asked, answered or not.
+fn approval_record(wave: &WaveResult) -> Option<ApprovalRecord> {
+    let record = |decision: &str, reason: &str, at: &str| ApprovalRecord {
+        wave: wave.index,
+        decision: decision.into(),
+        note: None,
+        by: None,
+        answered_at: Some(at.to_owned()),
+        reason: reason.to_owned(),
+    };
+    match &wave.approval {
+        ApprovalDecision::NotRequired => None,
+        ApprovalDecision::Approved {
+            reason,
+            answer,
+            decided_at,
+        } => Some(ApprovalRecord {
+            by: answer.approved_by.clone(),
+            ..record("APPROVED", reason, decided_at)
+        }),
+        ApprovalDecision::Rejected {
+            reason,
+            rejection,
+            decided_at,
+        } => Some(ApprovalRecord {
+            note: Some(rejection.cause.clone()).filter(|c| !c.is_empty()),
+            ..record("REJECTED", reason, decided_at)
+        }),
+        ApprovalDecision::TimedOut { reason, decided_at } => {
+            Some(record("TIMED_OUT", reason, decided_at))
+        }
+    }
+}
+
+/// The cleanup as the report shows it: its report, or why there is none.
+fn cleanup_record(run: &RunState) -> Option<Value> {
+    match (&run.cleanup_result, &run.cleanup_error) {
+        (_, Some(failure)) => Some(serde_json::json!({
+            "state": "FAILED",
+            "summary": "the drill's instances could not be terminated",
+            "error": "CleanupFailed",
+            "cause": format!("{}: {}", failure.error, failure.cause),
+        })),
+        (Some(result), None) => serde_json::to_value(&result.report).ok(),
+        (None, None) => None,
+    }
 }
 
 /// What the adapters are asked for.
@@ -407,42 +370,127 @@ pub struct Planned {
     measured: Option<Measured>,
 }
 
+/// A request, parsed and checked: nothing invalid reaches AWS.
+#[derive(Debug)]
+pub enum Parsed {
+    Refused {
+        facts: RunFacts,
+        subject: String,
+    },
+    Measure {
+        facts: RunFacts,
+        planned: Planned,
+    },
+    Settle(Box<RunState>),
+    Write {
+        settled: Settled,
+        facts: RunFacts,
+        planned: Planned,
+    },
+}
+
+/// Parses and checks a request of any operation.
+pub fn parse(mut payload: Value) -> Result<Parsed, TaskError> {
+    let operation = contract::take_operation(&mut payload)?.ok_or_else(|| {
+        TaskError::invalid(
+            "operation",
+            "is required: MEASURE, SETTLE, WRITE or REFUSED",
+        )
+    })?;
+    Ok(match operation {
+        Operation::Refused => {
+            let (facts, subject) = parse_refused(payload)?;
+            Parsed::Refused { facts, subject }
+        }
+        Operation::Settle => Parsed::Settle(Box::new(contract::parse::<Request>(payload)?.run)),
+        Operation::Measure => {
+            let (facts, planned) = parse_request(payload)?;
+            Parsed::Measure { facts, planned }
+        }
+        Operation::Write => {
+            let settled = payload
+                .pointer("/run/settled")
+                .cloned()
+                .map(|s| contract::parse_at::<Settled>("run.settled", s))
+                .transpose()?
+                .ok_or_else(|| {
+                    TaskError::invalid(
+                        "run.settled",
+                        "is required: the workflow settles the run (SETTLE) before its report",
+                    )
+                })?;
+            let (facts, planned) = parse_request(payload)?;
+            Parsed::Write {
+                settled,
+                facts,
+                planned,
+            }
+        }
+    })
+}
+
 /// Handles one invocation.
 pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Value, TaskError> {
-    if event.payload.get("operation") == Some(&Value::from("REFUSED")) {
-        let (facts, subject) = parse_refused(event.payload)?;
-        let mut written = write(clients, facts, Evidence::default()).await?;
-        written["subject"] = Value::from(subject);
-        return Ok(written);
-    }
-    let (write_now, facts, planned) = parse_request(event.payload)?;
-    if !write_now {
-        let prefix = prefix(&facts);
-        let evidence = gather(clients, &planned).await?;
-        let key = format!("{prefix}measurements.json");
-        let body = serde_json::to_vec(&Measurements {
-            measured_at: now_text()?,
-            evidence,
-        })
-        .map_err(unexpected)?;
-        reports::put(&clients.s3, &clients.bucket, &key, body, "application/json").await?;
-        info!(key, "measured");
-        return serde_json::to_value(Measured { key }).map_err(unexpected);
-    }
-    let evidence = match &planned.measured {
-        Some(m) => match reports::get(&clients.s3, &clients.bucket, &m.key).await? {
-            Some(stored) => {
-                serde_json::from_slice::<Measurements>(&stored.body)
-                    .map_err(|e| TaskError::Unexpected {
-                        message: format!("{} is not a measurements file: {e}", m.key),
-                    })?
-                    .evidence
-            }
-            None => gather(clients, &planned).await?,
-        },
-        None => gather(clients, &planned).await?,
+    let answer = match parse(event.payload)? {
+        Parsed::Refused { facts, subject } => {
+            let outcome = facts.outcome.clone();
+            let written = write(clients, facts, Evidence::default()).await?;
+            let notice = EndNotice {
+                kind: "RUN_FAILED".into(),
+                severity: "ERROR".into(),
+                subject,
+            };
+            serde_json::to_value(ending(outcome, written, notice))
+        }
+        Parsed::Settle(run) => serde_json::to_value(progress::settle(&run)),
+        Parsed::Measure { facts, planned } => {
+            let prefix = prefix(&facts);
+            let evidence = gather(clients, &planned).await?;
+            let key = format!("{prefix}measurements.json");
+            let body = serde_json::to_vec(&Measurements {
+                measured_at: now_text()?,
+                evidence,
+            })
+            .map_err(unexpected)?;
+            reports::put(&clients.s3, &clients.bucket, &key, body, "application/json").await?;
+            info!(key, "measured");
+            serde_json::to_value(Measured { key })
+        }
+        Parsed::Write {
+            settled,
+            facts,
+            planned,
+        } => {
+            let evidence = match &planned.measured {
+                Some(m) => match reports::get(&clients.s3, &clients.bucket, &m.key).await? {
+                    Some(stored) => {
+                        serde_json::from_slice::<Measurements>(&stored.body)
+                            .map_err(|e| TaskError::Unexpected {
+                                message: format!("{} is not a measurements file: {e}", m.key),
+                            })?
+                            .evidence
+                    }
+                    None => gather(clients, &planned).await?,
+                },
+                None => gather(clients, &planned).await?,
+            };
+            let written = write(clients, facts, evidence).await?;
+            serde_json::to_value(ending(settled.outcome, written, settled.notice))
+        }
     };
-    write(clients, facts, evidence).await
+    answer.map_err(unexpected)
+}
+
+/// The run's ending once its report is written: the cause names the report.
+fn ending(outcome: Outcome, written: Written, notice: EndNotice) -> Ending {
+    Ending {
+        outcome: Outcome {
+            cause: Some(written.cause.clone()),
+            ..outcome
+        },
+        notice,
+        report: written,
+    }
 }
 
 /// Where a run's report goes: `runs/<plan>/<execution name>/`.
@@ -459,7 +507,7 @@ async fn write(
     clients: &Clients,
     mut facts: RunFacts,
     evidence: Evidence,
-) -> Result<Value, TaskError> {
+) -> Result<Written, TaskError> {
     let prefix = prefix(&facts);
     facts.run_ended_at = now_text()?;
     let report = measure::report(&facts, &evidence);
@@ -502,9 +550,10 @@ async fn write(
             Some(c) => format!("{c} (run report: {})", s3(&html_key)),
             None => format!("run report: {}", s3(&html_key)),
         },
+        error: None,
     };
     info!(html = %written.html, verdict = %written.verdict, "report written");
-    serde_json::to_value(written).map_err(unexpected)
+    Ok(written)
 }
 
 async fn gather(clients: &Clients, planned: &Planned) -> Result<Evidence, TaskError> {
@@ -622,7 +671,6 @@ mod tests {
 
     fn refused(input: Value) -> Result<(RunFacts, String), TaskError> {
         parse_refused(serde_json::json!({
-            "operation": "REFUSED",
             "workflow": "RECOVERY_PLAN",
             "input": input,
             "executionId": "arn:aws:states:eu-west-1:123456789012:execution:rp:x",
@@ -663,7 +711,7 @@ mod tests {
         assert_eq!(facts.trigger, "CONSOLE");
         assert_eq!(facts.outcome.error.as_deref(), Some("Unexpected"));
         // The request itself must be well-formed.
-        let err = parse_refused(serde_json::json!({"operation": "REFUSED", "workflow": "RECOVERY_PLAN", "input": {}, "executionId": "x", "startedAt": "2026-11-25T06:00:00Z"})).unwrap_err();
+        let err = parse_refused(serde_json::json!({"workflow": "RECOVERY_PLAN", "input": {}, "executionId": "x", "startedAt": "2026-11-25T06:00:00Z"})).unwrap_err();
         assert!(
             matches!(err, TaskError::InvalidInput { ref field, .. } if field == "executionId"),
             "{err:?}"

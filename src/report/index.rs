@@ -19,7 +19,7 @@ pub fn entry(report: &Report, html_key: &str) -> IndexEntry {
         workflow: report.workflow.clone(),
         is_drill: report.is_drill,
         run_started_at: report.run_started_at.clone(),
-        outcome: report.outcome.state.clone(),
+        outcome: report.outcome.state.as_str().to_owned(),
         verdict: report.verdict.state.clone(),
         worst_rto_seconds: report.verdict.worst_rto.as_ref().map(|w| w.seconds),
         worst_rpo_seconds: report.verdict.worst_rpo.as_ref().map(|w| w.seconds),

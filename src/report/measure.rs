@@ -13,8 +13,8 @@ use aws_smithy_types::DateTime;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    ApprovalRecord, Judgement, Outcome, Report, RestoreReport, ServerReport, Targets, Verdict,
-    WaveReport, Worst, SCHEMA_VERSION,
+    ApprovalRecord, Judgement, Outcome, OutcomeState, Report, RestoreReport, ServerReport, Targets,
+    Verdict, WaveReport, Worst, SCHEMA_VERSION,
 };
 
 /// What the run planned and how the workflow says it ended.
@@ -562,7 +562,7 @@ fn verdict(run: &RunFacts, servers: &[ServerReport], restores: &[RestoreReport])
             .as_ref()
             .map_or("not measured".into(), |w| duration_text(w.seconds)),
     );
-    let (state, summary) = if total == 0 && run.outcome.state != "SUCCEEDED" {
+    let (state, summary) = if total == 0 && run.outcome.state != OutcomeState::Succeeded {
         (
             "MISSED",
             format!(
@@ -570,7 +570,7 @@ fn verdict(run: &RunFacts, servers: &[ServerReport], restores: &[RestoreReport])
                 run.outcome.error.as_deref().unwrap_or("no error given")
             ),
         )
-    } else if run.outcome.state != "SUCCEEDED" || recovered < total {
+    } else if run.outcome.state != OutcomeState::Succeeded || recovered < total {
         (
             "MISSED",
             format!(
@@ -681,7 +681,7 @@ mod tests {
             run_started_at: START.into(),
             run_ended_at: "2026-11-25T10:20:00Z".into(),
             outcome: Outcome {
-                state: "SUCCEEDED".into(),
+                state: OutcomeState::Succeeded,
                 error: None,
                 cause: None,
             },
@@ -834,7 +834,7 @@ mod tests {
     fn a_server_that_did_not_launch_fails_its_targets_and_the_run() {
         let mut facts = run(targets(10, 120));
         facts.outcome = Outcome {
-            state: "FAILED".into(),
+            state: OutcomeState::Failed,
             error: Some("RecoveryFailed".into()),
             cause: None,
         };
@@ -876,7 +876,7 @@ mod tests {
             servers: vec!["s-9".into()],
             ..PlannedWave::default()
         });
-        facts.outcome.state = "FAILED".into();
+        facts.outcome.state = OutcomeState::Failed;
         let r = report(&facts, &evidence(false));
         assert_eq!(r.servers[3 - 1].launch_status, "NOT_STARTED");
         assert_eq!(r.waves[1].state, "NOT_STARTED");

@@ -41,16 +41,35 @@ pub struct Report {
     pub method: Vec<String>,
 }
 
-/// How the workflow ended.
+/// How the workflow ended: what the run state carries (`$.settled.outcome`) and `report.json`
+/// holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
-    /// `SUCCEEDED` or `FAILED`.
-    pub state: String,
+    pub state: OutcomeState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutcomeState {
+    Succeeded,
+    #[default]
+    Failed,
+}
+
+impl OutcomeState {
+    /// As `report.json` and the notifications write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeState::Succeeded => "SUCCEEDED",
+            OutcomeState::Failed => "FAILED",
+        }
+    }
 }
 
 /// Recovery targets in minutes; absent when the plan sets none.
@@ -204,11 +223,16 @@ pub struct RestoreReport {
     pub rpo: Judgement,
 }
 
-/// A person's answer to an approval request.
+/// A person's answer to an approval request, or that none came.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalRecord {
     pub wave: usize,
+    /// `APPROVED`, `REJECTED` or `TIMED_OUT`.
+    pub decision: String,
+    /// Why it was rejected, as the person said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -36,6 +36,15 @@ NOT_CREATED_BY_MOTO = {
 }
 WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",
              "RestoreStateMachine": "restore"}
+# What each workflow's tasks can invoke (prepare-plan writes a failback's jobs as failback jobs, a
+# restore's as restores; only a drill cleans up).
+USES = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
+                                     "WaitForJobsFunction", "CheckStatusFunction", "CleanUpDrillFunction",
+                                     "ReportFunction"},
+        "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "WaitForJobsFunction",
+                                 "CheckStatusFunction", "ReportFunction"},
+        "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "WaitForJobsFunction",
+                                "CheckStatusFunction", "ReportFunction"}}
 
 
 def sample(path):
@@ -51,7 +60,10 @@ def function_arns(deployed):
 
 def substituted(deployed, arns, value):
     """What a DefinitionSubstitutions value became in the deployment: a function's ARN
-    (Fn::GetAtt X.Arn) or the notifications topic's ARN (Ref: a topic's physical ID is its ARN)."""
+    (Fn::GetAtt X.Arn), the notifications topic's ARN (Ref: a topic's physical ID is its ARN), or
+    a plain value (the workflow's name)."""
+    if isinstance(value, str):
+        return value
     if "Fn::GetAtt" in value:
         return arns[value["Fn::GetAtt"][0]]
     return deployed.physical_id(value["Ref"])
@@ -132,23 +144,27 @@ def test_deployed_definitions_are_the_workflows_with_the_stack_functions_and_rol
         d = sfn.describe_state_machine(stateMachineArn=deployed.state_machine_arn(logical))
         assert d["name"] == f"dr-orchestrator-{workflow}" and d["type"] == "STANDARD"
         assert "${" not in d["definition"], f"{logical}: a substitution was not filled in"
-        called = set(re.findall(r'"FunctionName":\s*"([^"]*)"', d["definition"]))
-        assert called and called <= set(arns.values()), f"{logical} calls functions the stack did not create"
-        # The definition is the committed workflow, with each placeholder replaced by the ARN of
-        # the function the template's substitution names, and nothing else changed.
+        named = set(re.findall(r'"FunctionName":\s*"([^"]*)"', d["definition"]))
+        assert named and named <= set(arns.values()), f"{logical} names functions the stack did not create"
+        # The definition is the committed one, with each placeholder replaced by what the
+        # template's substitution names (the function's ARN, the topic, the workflow's name), and
+        # nothing else changed.
         substitutions = transformed["Resources"][logical]["Properties"]["DefinitionSubstitutions"]
-        text = (ROOT / "statemachine" / f"{workflow}.asl.json").read_text()
+        text = (ROOT / "statemachine" / "run-plan.asl.json").read_text()
         for key, value in substitutions.items():
             text = text.replace("${" + key + "}", substituted(deployed, arns, value))
         assert json.loads(d["definition"]) == json.loads(text)
-        # Its role is the stack's role for it, and that role may invoke what it calls.
+        # Its role is the stack's role for it, and that role may invoke the functions of its own
+        # workflow and no other (the one definition names them all; prepare-plan decides which
+        # tasks a workflow runs).
         assert d["roleArn"] == role_arn(deployed, f"{logical}Role")
         patterns = allowed(deployed, f"{logical}Role", "lambda:InvokeFunction")
-        for fn in called:
+        mine = {arns[f] for f in USES[logical]}
+        for fn in mine:
             assert any(fnmatch.fnmatchcase(fn, p) for p in patterns), f"{logical}'s role may not invoke {fn}"
-        others = set(arns.values()) - called
+        others = set(arns.values()) - mine
         assert not any(fnmatch.fnmatchcase(fn, p) for fn in others for p in patterns), \
-            f"{logical}'s role may invoke functions it never calls"
+            f"{logical}'s role may invoke functions its workflow never calls"
 
 
 def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
@@ -326,6 +342,8 @@ def test_the_only_template_changes_are_substitutions_and_the_report_bucket_name(
         substitutions = original.pop("DefinitionSubstitutions")
         original.pop("DefinitionString")
         assert props == original
+        # The workflow's name is a literal, written into the definition as it is.
+        assert substitutions.pop("Workflow") in text
         references = {".".join(v["Fn::GetAtt"]) if "Fn::GetAtt" in v else v["Ref"] for v in substitutions.values()}
         assert set(re.findall(r"\$\{([^}]*)\}", text)) == references
         assert "$$.Execution.Id" in text or "$$.Map.Item.Value" in text

@@ -88,10 +88,10 @@ def test_an_approved_real_recovery_records_who_approved_and_is_never_cleaned_up(
     assert r.status == "SUCCEEDED", r.cause
     assert len(r.approval_requests) == 1
     first = r.output["waves"][0]["approval"]
-    assert first["required"] is True
+    assert first["state"] == "APPROVED"
     assert first["answer"] == {"approvedBy": APPROVED_BY}
-    assert first["answeredAt"]
-    assert r.output["waves"][1]["approval"] == {"required": False}
+    assert first["decidedAt"] and first["reason"]
+    assert r.output["waves"][1]["approval"] == {"state": "NOT_REQUIRED"}
     assert r.output["cleanup"] == {"state": "NOT_NEEDED"}
     assert r.jobs("TERMINATE_RECOVERY_INSTANCES") == []
     assert len(existing_instances(r.sim)) == len(launched_by(r.sim, "START_RECOVERY")) > 0

@@ -123,7 +123,7 @@ def test_runs_ending_at_once_all_stay_in_the_history(run, local):
 
     with ThreadPoolExecutor(len(ids)) as pool:
         answers = list(pool.map(write, ids))
-    assert all(a["written"] for a in answers)
+    assert all(a["report"]["written"] for a in answers)
     s3 = aws.client("s3")
     history = json.loads(s3.get_object(Bucket=REPORT_BUCKET, Key="runs/index.json")["Body"].read())
     listed = [e["executionId"] for e in history["runs"]]

@@ -65,10 +65,24 @@ def invoked_functions(stack, role):
 # --- substitutions, functions, roles -------------------------------------------------------
 
 
+# The one definition runs every workflow; what a workflow's tasks can be comes from prepare-plan
+# (a failback prepares only failback jobs, a restore only restores, only a drill cleans up), so
+# each state machine's role may invoke only the functions of its own workflow.
+USES = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
+                                     "WaitForJobsFunction", "CheckStatusFunction", "CleanUpDrillFunction",
+                                     "ReportFunction"},
+        "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "WaitForJobsFunction",
+                                 "CheckStatusFunction", "ReportFunction"},
+        "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "WaitForJobsFunction",
+                                "CheckStatusFunction", "ReportFunction"}}
+WORKFLOW_VALUES = {"RecoveryPlanStateMachine": "RECOVERY_PLAN", "FailbackStateMachine": "FAILBACK",
+                   "RestoreStateMachine": "RESTORE"}
+
+
 def test_every_placeholder_has_a_substitution_and_every_substitution_a_placeholder(transformed):
-    for name, slug in WORKFLOWS.items():
+    for name in WORKFLOWS:
         uri = SOURCE["Resources"][name]["Properties"]["DefinitionUri"]
-        assert uri == f"statemachine/{slug}.asl.json"
+        assert uri == "statemachine/run-plan.asl.json", name
         placeholders = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", (ROOT / uri).read_text()))
         substitutions = transformed["Resources"][name]["Properties"]["DefinitionSubstitutions"]
         assert placeholders == set(substitutions), name
@@ -76,22 +90,18 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_a_placehold
 
 def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_prepare_plan_only(stack):
     topic = {"Fn::GetAtt": ["NotificationsTopic", "Arn"]}  # never: the topic's Ref is its ARN
-    expected = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
-                                             "CheckStatusFunction", "WaitForJobsFunction", "CleanUpDrillFunction",
-                                             "ReportFunction", "NotificationsTopic"},
-                "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "CheckStatusFunction",
-                                         "ReportFunction", "NotificationsTopic"},
-                "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "CheckStatusFunction",
-                                        "WaitForJobsFunction", "ReportFunction", "NotificationsTopic"}}
+    functions = {"PreparePlanFunction", "StartRecoveryFunction", "StartFailbackFunction", "StartRestoreFunction",
+                 "CheckStatusFunction", "WaitForJobsFunction", "CleanUpDrillFunction", "ReportFunction"}
     for name in WORKFLOWS:
-        subs = stack.resources[name]["Properties"]["DefinitionSubstitutions"]
+        subs = dict(stack.resources[name]["Properties"]["DefinitionSubstitutions"])
+        assert subs.pop("Workflow") == WORKFLOW_VALUES[name], name
         assert topic not in subs.values()
         for key, value in subs.items():
             if key == "NotificationsTopicArn":
                 assert value == {"Ref": "NotificationsTopic"}, name
             else:
                 assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, (name, key)
-        assert {key.removesuffix("Arn") for key in subs} == expected[name], name
+        assert {key.removesuffix("Arn") for key in subs} == functions | {"NotificationsTopic"}, name
     env = stack.resources["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
     assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
@@ -105,12 +115,11 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
             assert "Environment" not in function["Properties"], name
 
 
-def test_each_workflow_may_invoke_only_the_functions_its_definition_uses(stack):
+def test_each_workflow_may_invoke_only_the_functions_of_its_own_workflow(stack):
     for name in WORKFLOWS:
         props = stack.resources[name]["Properties"]
-        used = {v["Fn::GetAtt"][0] for v in props["DefinitionSubstitutions"].values() if "Fn::GetAtt" in v}
         role = props["RoleArn"]["Fn::GetAtt"][0]
-        assert invoked_functions(stack, role) == used, name
+        assert invoked_functions(stack, role) == USES[name], name
         assert props["StateMachineType"] == "STANDARD"
         assert props["TracingConfiguration"] == {"Enabled": True}
 
@@ -675,3 +684,13 @@ def test_the_drill_sweeper_parameters_default_to_an_hourly_sweep(transformed):
     assert (params["DrillSweeperEnabled"]["Default"], sorted(params["DrillSweeperEnabled"]["AllowedValues"])) \
         == ("true", ["false", "true"])
     assert params["DrillInstanceMaxAgeHours"]["Type"] == "Number"
+
+
+def test_the_definition_is_kept_in_its_canonical_form():
+    # One workflow definition, committed as `jq .` writes it (Python's json keeps the key order):
+    # pretty-printed, one member per line, so that a diff shows what changed and the console
+    # shows it whole (no line over 120 characters; tests/statemachine_contract.rs checks that).
+    text = (ROOT / "statemachine" / "run-plan.asl.json").read_text()
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", \
+        "statemachine/run-plan.asl.json is not canonical: rewrite it with `jq . FILE`"
+    assert sorted(p.name for p in (ROOT / "statemachine").iterdir()) == ["run-plan.asl.json"]

@@ -268,6 +268,7 @@ struct RestoreRow {
 
 struct ApprovalRow {
     wave: String,
+    decision: String,
     by: String,
     answered_at: String,
     reason: String,
@@ -492,6 +493,10 @@ impl ReportPage {
             .iter()
             .map(|a| ApprovalRow {
                 wave: wave_label(a.wave),
+                decision: match &a.note {
+                    Some(note) => format!("{}: {note}", a.decision),
+                    None => a.decision.clone(),
+                },
                 by: a.by.clone().unwrap_or_default(),
                 answered_at: opt_time_text(a.answered_at.as_ref()),
                 reason: a.reason.clone(),
@@ -515,8 +520,8 @@ impl ReportPage {
             ),
             verdict,
             facts,
-            outcome_class: state_class(&report.outcome.state),
-            outcome_state: report.outcome.state.clone(),
+            outcome_class: state_class(report.outcome.state.as_str()),
+            outcome_state: report.outcome.state.as_str().to_owned(),
             outcome_error: report.outcome.error.clone().unwrap_or_default(),
             outcome_cause: report.outcome.cause.clone().unwrap_or_default(),
             gantt: Gantt::new(report),

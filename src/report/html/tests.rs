@@ -3,7 +3,9 @@
 use super::gantt::PLOT_X;
 use super::history::PlanChart;
 use super::*;
-use crate::report::model::{ApprovalRecord, Outcome, Verdict, WaveReport, Worst, SCHEMA_VERSION};
+use crate::report::model::{
+    ApprovalRecord, Outcome, OutcomeState, Verdict, WaveReport, Worst, SCHEMA_VERSION,
+};
 use serde_json::json;
 
 fn targets() -> Targets {
@@ -82,7 +84,7 @@ fn sample() -> Report {
         run_ended_at: "2026-11-25T10:16:30.250Z".to_string(),
         run_seconds: 990,
         outcome: Outcome {
-            state: "FAILED".to_string(),
+            state: OutcomeState::Failed,
             error: Some("RecoveryFailed".to_string()),
             cause: Some("wave 2 (app): 1 of 2 servers did not launch".to_string()),
         },
@@ -173,6 +175,8 @@ fn sample() -> Report {
         }),
         approvals: vec![ApprovalRecord {
             wave: 1,
+            decision: "APPROVED".to_string(),
+            note: None,
             by: Some("alice@example.com".to_string()),
             answered_at: Some("2026-11-25T10:04:50Z".to_string()),
             reason: "data tier verified".to_string(),

@@ -1,0 +1,484 @@
+//! Whole-plan validation, before any AWS call: every problem of a plan that can be seen without
+//! asking AWS, each naming its path, reported together; the options are resolved on the way.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::input::{FailbackPlan, RecoveryPlan, RestorePlan, RestoreSpec};
+use super::limits::{
+    Limit, APPROVAL_TIMEOUT_SECONDS, BATCH_SIZE, GIVE_UP_AFTER_SECONDS,
+    KEEP_DRILL_INSTANCES_MINUTES, MAX_CONCURRENT_JOBS, MAX_NAME_LEN, MAX_REPLICATION_LAG_SECONDS,
+    MAX_RESTORES_PER_PLAN, MAX_SERVERS_PER_PLAN, MAX_WAVES, POLL_INTERVAL_SECONDS,
+    RPO_TARGET_MINUTES, RTO_TARGET_MINUTES,
+};
+use super::options::{Defaults, Options, PreflightMode, ResolvedOptions};
+use crate::contract::Tags;
+use crate::error::TaskError;
+use crate::report::model::Targets;
+use crate::validate;
+
+pub type Problem = (String, String);
+
+/// Applies the defaults and checks every option; `allowed` names the options this workflow
+/// reads (the others are reported, not silently ignored).
+pub fn resolve_options(
+    options: &Options,
+    defaults: &Defaults,
+    allowed: &[&str],
+    problems: &mut Vec<Problem>,
+) -> ResolvedOptions {
+    let given = [
+        ("batchSize", options.batch_size.is_some()),
+        (
+            "pollIntervalSeconds",
+            options.poll_interval_seconds.is_some(),
+        ),
+        (
+            "giveUpAfterSeconds",
+            options.give_up_after_seconds.is_some(),
+        ),
+        ("maxConcurrentJobs", options.max_concurrent_jobs.is_some()),
+        (
+            "continueOnWaveFailure",
+            options.continue_on_wave_failure.is_some(),
+        ),
+        (
+            "maxReplicationLagSeconds",
+            options.max_replication_lag_seconds.is_some(),
+        ),
+        ("preflight", options.preflight.is_some()),
+        ("approval", options.approval.is_some()),
+        (
+            "approvalTimeoutSeconds",
+            options.approval_timeout_seconds.is_some(),
+        ),
+        (
+            "keepDrillInstancesMinutes",
+            options.keep_drill_instances_minutes.is_some(),
+        ),
+        ("rtoTargetMinutes", options.rto_target_minutes.is_some()),
+        ("rpoTargetMinutes", options.rpo_target_minutes.is_some()),
+    ];
+    for (name, is_given) in given {
+        if is_given && !allowed.contains(&name) {
+            problems.push((
+                format!("options.{name}"),
+                "is not an option of this workflow".into(),
+            ));
+        }
+    }
+    let targets = Targets {
+        rto_minutes: target(
+            RTO_TARGET_MINUTES,
+            "options",
+            options.rto_target_minutes,
+            problems,
+        ),
+        rpo_minutes: target(
+            RPO_TARGET_MINUTES,
+            "options",
+            options.rpo_target_minutes,
+            problems,
+        ),
+    };
+    let mut pick = |limit: Limit, given: Option<u64>, default: u64| match given {
+        None => default,
+        Some(v) => limit.check(v).unwrap_or_else(|e| {
+            problems.push((format!("options.{}", limit.name), e));
+            default
+        }),
+    };
+    let resolved = ResolvedOptions {
+        batch_size: pick(BATCH_SIZE, options.batch_size, defaults.batch_size),
+        poll_interval_seconds: pick(
+            POLL_INTERVAL_SECONDS,
+            options.poll_interval_seconds,
+            defaults.poll_interval_seconds,
+        ),
+        give_up_after_seconds: pick(
+            GIVE_UP_AFTER_SECONDS,
+            options.give_up_after_seconds,
+            defaults.give_up_after_seconds,
+        ),
+        max_concurrent_jobs: pick(
+            MAX_CONCURRENT_JOBS,
+            options.max_concurrent_jobs,
+            defaults.max_concurrent_jobs,
+        ),
+        continue_on_wave_failure: options.continue_on_wave_failure.unwrap_or(false),
+        max_replication_lag_seconds: pick(
+            MAX_REPLICATION_LAG_SECONDS,
+            options.max_replication_lag_seconds,
+            MAX_REPLICATION_LAG_SECONDS.default,
+        ),
+        preflight: options.preflight.unwrap_or(PreflightMode::Fail),
+        approval: options.approval,
+        approval_timeout_seconds: pick(
+            APPROVAL_TIMEOUT_SECONDS,
+            options.approval_timeout_seconds,
+            APPROVAL_TIMEOUT_SECONDS.default,
+        ),
+        keep_drill_instances_minutes: pick(
+            KEEP_DRILL_INSTANCES_MINUTES,
+            options.keep_drill_instances_minutes,
+            KEEP_DRILL_INSTANCES_MINUTES.default,
+        ),
+        targets,
+    };
+    if resolved.give_up_after_seconds < resolved.poll_interval_seconds {
+        problems.push((
+            "options.giveUpAfterSeconds".into(),
+            format!(
+                "must not be smaller than pollIntervalSeconds ({})",
+                resolved.poll_interval_seconds
+            ),
+        ));
+    }
+    resolved
+}
+
+/// A recovery target as given, checked: `None` when absent or out of range (then a problem).
+fn target(
+    limit: Limit,
+    at: &str,
+    given: Option<u64>,
+    problems: &mut Vec<(String, String)>,
+) -> Option<u64> {
+    let v = given?;
+    match limit.check(v) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push((format!("{at}.{}", limit.name), e));
+            None
+        }
+    }
+}
+
+/// Every problem of a recovery plan that can be seen without asking AWS.
+pub fn check_recovery_plan(
+    plan: &RecoveryPlan,
+    defaults: &Defaults,
+) -> Result<ResolvedOptions, TaskError> {
+    let mut problems = Vec::new();
+    let options = resolve_options(
+        &plan.options,
+        defaults,
+        &[
+            "batchSize",
+            "pollIntervalSeconds",
+            "giveUpAfterSeconds",
+            "maxConcurrentJobs",
+            "continueOnWaveFailure",
+            "maxReplicationLagSeconds",
+            "preflight",
+            "approval",
+            "approvalTimeoutSeconds",
+            "keepDrillInstancesMinutes",
+            "rtoTargetMinutes",
+            "rpoTargetMinutes",
+        ],
+        &mut problems,
+    );
+    if plan.is_drill.is_none() {
+        problems.push((
+            "isDrill".into(),
+            "is required: true for a drill, false for a real recovery".into(),
+        ));
+    }
+    if plan.is_drill == Some(false) && plan.options.keep_drill_instances_minutes.is_some() {
+        problems.push((
+            "options.keepDrillInstancesMinutes".into(),
+            "is an option of drills: a real recovery's instances are never terminated".into(),
+        ));
+    }
+    name("planName", plan.plan_name.as_deref(), false, &mut problems);
+    plan_tags(&plan.tags, &mut problems);
+    if plan.waves.is_empty() || plan.waves.len() > MAX_WAVES {
+        problems.push((
+            "waves".into(),
+            format!("must hold 1 to {MAX_WAVES} waves, got {}", plan.waves.len()),
+        ));
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut servers = 0;
+    let mut restores = 0;
+    for (w, wave) in plan.waves.iter().enumerate() {
+        let at = format!("waves[{w}]");
+        name(
+            &format!("{at}.name"),
+            wave.name.as_deref(),
+            true,
+            &mut problems,
+        );
+        if let Some(n) = wave.name.as_deref() {
+            if let Some(first) = names.insert(n, w) {
+                problems.push((
+                    format!("{at}.name"),
+                    format!("wave {first} already has the name {n:?}"),
+                ));
+            }
+        }
+        target(
+            RTO_TARGET_MINUTES,
+            &at,
+            wave.rto_target_minutes,
+            &mut problems,
+        );
+        target(
+            RPO_TARGET_MINUTES,
+            &at,
+            wave.rpo_target_minutes,
+            &mut problems,
+        );
+        if wave.source_servers.is_empty() && wave.select.is_none() && wave.restores.is_empty() {
+            problems.push((
+                at.clone(),
+                "a wave needs sourceServers, select or restores".into(),
+            ));
+        }
+        for (i, server) in wave.source_servers.iter().enumerate() {
+            let field = format!("{at}.sourceServers[{i}].sourceServerID");
+            collect(
+                &mut problems,
+                "",
+                validate::source_server_id(&field, &server.source_server_id),
+            );
+            if let Some(snapshot) = &server.recovery_snapshot_id {
+                collect(
+                    &mut problems,
+                    "",
+                    validate::recovery_snapshot_id(
+                        &format!("{at}.sourceServers[{i}].recoverySnapshotID"),
+                        snapshot,
+                    ),
+                );
+            }
+            if let Some(first) = seen.insert(&server.source_server_id, w) {
+                problems.push((
+                    field,
+                    format!(
+                        "{} is already in wave {first}: DRS runs one job per server at a time, so each server belongs to exactly one place in the plan",
+                        server.source_server_id
+                    ),
+                ));
+            }
+        }
+        servers += wave.source_servers.len();
+        if let Some(select) = &wave.select {
+            if select.tags.is_empty() {
+                problems.push((
+                    format!("{at}.select.tags"),
+                    "must name at least one tag".into(),
+                ));
+            }
+            collect(
+                &mut problems,
+                &format!("{at}.select."),
+                validate::tags(&select.tags),
+            );
+        }
+        for (r, restore) in wave.restores.iter().enumerate() {
+            check_restore(&format!("{at}.restores[{r}]"), restore, &mut problems);
+        }
+        restores += wave.restores.len();
+    }
+    if servers > MAX_SERVERS_PER_PLAN {
+        problems.push((
+            "waves".into(),
+            format!("a plan recovers at most {MAX_SERVERS_PER_PLAN} source servers, got {servers}"),
+        ));
+    }
+    if restores > MAX_RESTORES_PER_PLAN {
+        problems.push((
+            "waves".into(),
+            format!("a plan holds at most {MAX_RESTORES_PER_PLAN} restores, got {restores}"),
+        ));
+    }
+    finish(problems, options)
+}
+
+/// Every problem of a restore run.
+pub fn check_restore_plan(
+    plan: &RestorePlan,
+    defaults: &Defaults,
+) -> Result<ResolvedOptions, TaskError> {
+    let mut problems = Vec::new();
+    let options = resolve_options(
+        &plan.options,
+        defaults,
+        &[
+            "pollIntervalSeconds",
+            "giveUpAfterSeconds",
+            "maxConcurrentJobs",
+        ],
+        &mut problems,
+    );
+    name("planName", plan.plan_name.as_deref(), false, &mut problems);
+    plan_tags(&plan.tags, &mut problems);
+    if plan.restores.is_empty() || plan.restores.len() > MAX_RESTORES_PER_PLAN {
+        problems.push((
+            "restores".into(),
+            format!(
+                "must hold 1 to {MAX_RESTORES_PER_PLAN} restores, got {}",
+                plan.restores.len()
+            ),
+        ));
+    }
+    for (r, restore) in plan.restores.iter().enumerate() {
+        check_restore(&format!("restores[{r}]"), restore, &mut problems);
+    }
+    finish(problems, options)
+}
+
+/// Every problem of a failback run.
+pub fn check_failback_plan(
+    plan: &FailbackPlan,
+    defaults: &Defaults,
+) -> Result<ResolvedOptions, TaskError> {
+    let mut problems = Vec::new();
+    let options = resolve_options(
+        &plan.options,
+        defaults,
+        &[
+            "batchSize",
+            "pollIntervalSeconds",
+            "giveUpAfterSeconds",
+            "maxConcurrentJobs",
+            "approval",
+            "approvalTimeoutSeconds",
+            "rtoTargetMinutes",
+            "rpoTargetMinutes",
+        ],
+        &mut problems,
+    );
+    name("planName", plan.plan_name.as_deref(), false, &mut problems);
+    plan_tags(&plan.tags, &mut problems);
+    let ids = &plan.recovery_instance_ids;
+    let resolved_later = ids.is_empty() && !plan.from_jobs.is_empty();
+    if !resolved_later && (ids.is_empty() || ids.len() > MAX_SERVERS_PER_PLAN) {
+        problems.push((
+            "recoveryInstanceIDs".into(),
+            format!(
+                "must hold 1 to {MAX_SERVERS_PER_PLAN} recovery instances, got {}",
+                ids.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let field = format!("recoveryInstanceIDs[{i}]");
+        collect(
+            &mut problems,
+            "",
+            validate::recovery_instance_id(&field, id),
+        );
+        if !seen.insert(id.as_str()) {
+            problems.push((field, format!("duplicate recovery instance {id}")));
+        }
+    }
+    finish(problems, options)
+}
+
+fn check_restore(at: &str, restore: &RestoreSpec, problems: &mut Vec<Problem>) {
+    let input = restore.start("check".into(), String::new());
+    collect(problems, &format!("{at}."), validate::start_restore(&input));
+}
+
+fn name(field: &str, value: Option<&str>, required: bool, problems: &mut Vec<Problem>) {
+    match value {
+        None if required => problems.push((field.into(), "is required".into())),
+        None => {}
+        Some(v) if v.trim().is_empty() || v.chars().count() > MAX_NAME_LEN => problems.push((
+            field.into(),
+            format!("must be 1 to {MAX_NAME_LEN} characters, not blank"),
+        )),
+        Some(_) => {}
+    }
+}
+
+/// A plan's tags: as DRS takes them, and none under the `dr-orchestrator:` prefix, which the
+/// project sets itself (the idempotency key, the execution).
+fn plan_tags(tags: &Tags, problems: &mut Vec<Problem>) {
+    collect(problems, "", validate::tags(tags));
+    for key in tags.keys() {
+        if key.starts_with("dr-orchestrator:") && key != crate::idempotency::IDEMPOTENCY_TAG {
+            problems.push((
+                format!("tags.{key}"),
+                "the dr-orchestrator: prefix is reserved for the tags dr-orchestrator sets itself"
+                    .into(),
+            ));
+        }
+    }
+}
+
+fn collect(problems: &mut Vec<Problem>, prefix: &str, result: Result<(), TaskError>) {
+    if let Err(TaskError::InvalidInput { field, constraint }) = result {
+        problems.push((format!("{prefix}{field}"), constraint));
+    }
+}
+
+fn finish(problems: Vec<Problem>, options: ResolvedOptions) -> Result<ResolvedOptions, TaskError> {
+    if problems.is_empty() {
+        Ok(options)
+    } else {
+        Err(TaskError::invalid_all(&problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::fixtures::{plan, servers};
+
+    #[test]
+    fn approval_and_cleanup_options_are_checked() {
+        let bad = plan(serde_json::json!({"isDrill": false,
+            "tags": {"dr-orchestrator:execution": "x"},
+            "options": {"keepDrillInstancesMinutes": 5, "approvalTimeoutSeconds": 10},
+            "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}));
+        let Err(TaskError::InvalidInput { constraint, .. }) =
+            check_recovery_plan(&bad, &Defaults::default())
+        else {
+            panic!()
+        };
+        assert!(constraint.starts_with("3 problems"), "{constraint}");
+        for field in [
+            "options.keepDrillInstancesMinutes: is an option of drills",
+            "options.approvalTimeoutSeconds: must be a whole number from 60 to 604800",
+            "tags.dr-orchestrator:execution: the dr-orchestrator: prefix is reserved",
+        ] {
+            assert!(constraint.contains(field), "{field} in {constraint}");
+        }
+    }
+
+    #[test]
+    fn options_are_whole_numbers_in_range_and_belong_to_the_workflow() {
+        let mut problems = Vec::new();
+        let options = Options {
+            batch_size: Some(201),
+            give_up_after_seconds: Some(30),
+            preflight: Some(PreflightMode::Continue),
+            ..Options::default()
+        };
+        let resolved = resolve_options(
+            &options,
+            &Defaults::default(),
+            &["batchSize", "giveUpAfterSeconds"],
+            &mut problems,
+        );
+        assert_eq!(resolved.batch_size, BATCH_SIZE.default);
+        let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "options.preflight",
+                "options.batchSize",
+                "options.giveUpAfterSeconds"
+            ]
+        );
+        let fractional: Result<Options, _> =
+            crate::contract::parse(serde_json::json!({"pollIntervalSeconds": 1.5}));
+        let err = fractional.unwrap_err();
+        assert!(err.to_string().contains("pollIntervalSeconds"), "{err}");
+    }
+}

@@ -239,6 +239,8 @@ pub struct RanWave {
     pub name: String,
     pub scope: String,
     pub approval: WaveApproval,
+    #[serde(default)]
+    pub targets: Targets,
     pub rounds: Started,
     #[serde(default)]
     pub notice: String,
@@ -261,6 +263,12 @@ pub struct WaveState {
     /// Set when the wave's jobs could not be checked (`Judge wave`'s `Catch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_error: Option<TaskFailure>,
+    /// The judgement (`Judge wave`), until the branch returns its progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged: Option<Judged>,
+    /// The wave's notification could not be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_error: Option<TaskFailure>,
 }
 
 /// What the judgement of a wave returns: the run's progress with this wave's result, and the

@@ -5,6 +5,8 @@ Module-scoped: moto's backends are per process, so this local AWS and the deploy
 never run at the same time."""
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,8 +111,42 @@ def entered(events):
     return {e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")}
 
 
+def run_states(events):
+    """Every state a prepared run entered, with its input, in order (a refused run carries the
+    input as it was given, which the run state's types do not describe)."""
+    states = [{"state": e["stateEnteredEventDetails"]["name"], "input": json.loads(e["stateEnteredEventDetails"]["input"])}
+              for e in events if e["type"].endswith("StateEntered")]
+    return [] if any(s["state"] == "Report the refused run" for s in states) else states
+
+
+@pytest.fixture(scope="session")
+def typed_states(tmp_path_factory):
+    """check(name, events): the Rust test tests/run_state.rs reads back every state the run wrote
+    into the run state's types (RunState, WaveState); it fails the calling test when one does not
+    read back whole."""
+    built = subprocess.run(["cargo", "test", "-q", "-p", "dr-orchestrator", "--test", "run_state", "--no-run",
+                            "--message-format=json"], cwd=ROOT, capture_output=True, text=True, check=True)
+    binary = [json.loads(line)["executable"] for line in built.stdout.splitlines()
+              if line.startswith("{") and json.loads(line).get("executable")
+              and json.loads(line)["target"]["name"] == "run_state"][0]
+    directory = tmp_path_factory.mktemp("run-states")
+
+    def check(name, events):
+        states = run_states(events)
+        if not states:
+            return
+        path = directory / f"{name}.json"
+        path.write_text(json.dumps({name: states}))
+        done = subprocess.run([binary, "--quiet"], env={**os.environ, "DR_RUN_STATES": str(path)},
+                              capture_output=True, text=True)
+        assert done.returncode == 0, f"{name}: a state does not read back into the run state's types:\n" \
+            + done.stdout[-3000:] + done.stderr[-2000:]
+
+    return check
+
+
 @pytest.fixture
-def run(local, tmp_path_factory):
+def run(local, tmp_path_factory, typed_states):
     """run(workflow, plan, ...) -> Run. approval: "auto" approves every approval request (as
     APPROVED_BY), "reject" rejects it (error Rejected), "never" leaves it unanswered (the
     workflow's timeout ends the run)."""
@@ -142,6 +178,8 @@ def run(local, tmp_path_factory):
             where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
                 else result.get("cause", "")
             assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
+            # Every state it wrote is one the run state's types read back whole.
+            typed_states(arn.rsplit(":", 1)[-1], events)
             completion = engine.completion
             if completion:
                 completion.stop()

@@ -129,9 +129,18 @@ def measure_cold(api, name, argv, env, payload, runs, cwd=None, init_only=False)
             "toResponseMs": None if init_only else median(responses), "peakRssKiB": max(rss)}
 
 
+# The deployed artifact: one binary serves every function, the one its Handler names (_HANDLER).
+DEPLOYED = "dr-orchestrator"
+
+
+def deployed(binaries, env, name):
+    """The command and environment that start function `name` as Lambda starts it."""
+    return [str(binaries / DEPLOYED)], {**env, "_HANDLER": name}
+
+
 def sizes(binaries):
     out = {}
-    for name in HANDLERS + list(INIT_ONLY) + ["hello-floor"]:
+    for name in (DEPLOYED, "hello-floor"):
         binary = binaries / name
         buf = BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -245,9 +254,9 @@ def cold_starts(api, base, events, runs, python, binaries):
         env = layout_env(base, certs)
         cold = [measure_cold(api, "hello-floor", [str(binaries / "hello-floor")], env, {"hello": "world"}, runs)]
         for name in HANDLERS:
-            cold.append(measure_cold(api, name, [str(binaries / name)], env, events[name], runs))
+            cold.append(measure_cold(api, name, *deployed(binaries, env, name), events[name], runs))
         for name, refused in INIT_ONLY.items():
-            cold.append(measure_cold(api, name, [str(binaries / name)], env, refused, runs, init_only=True))
+            cold.append(measure_cold(api, name, *deployed(binaries, env, name), refused, runs, init_only=True))
         cold.append(measure_cold(api, "check-status (Python, boto3)", peer_command(python), env, events["check-status"],
                                  runs, cwd=PEER_DIR))
         out[layout] = {"certificates": certs or "platform probe", "functions": cold}
@@ -258,9 +267,10 @@ def handler_costs(api, env, big, runs, python, binaries):
     """One warm process judging a completed 100- and 200-server job `runs` times, and the peer."""
     warm = []
     for n, ref in big.items():
-        for name, cmd, cwd in (("check-status", [str(binaries / "check-status")], None),
-                               ("check-status (Python, boto3)", peer_command(python), PEER_DIR)):
-            lat, rss = warm_latencies(api, cmd, env, [ref] * runs, cwd)
+        command, rust_env = deployed(binaries, env, "check-status")
+        for name, cmd, cmd_env, cwd in (("check-status", command, rust_env, None),
+                                        ("check-status (Python, boto3)", peer_command(python), env, PEER_DIR)):
+            lat, rss = warm_latencies(api, cmd, cmd_env, [ref] * runs, cwd)
             warm.append({"name": name, "servers": n, "invocations": runs, "p50Ms": round(percentile(lat, 50), 2),
                          "p99Ms": round(percentile(lat, 99), 2), "peakRssKiB": rss})
     return warm
@@ -316,7 +326,9 @@ def main(argv=None):
         if not args.cold_only:
             # The local AWS (moto in server mode) first: the handlers are told where it is.
             with LocalAws() as aws:
-                handlers = Handlers(sim.url, aws.url, release=True)
+                # Release builds of the ten functions, as deployed; the smoke run (CI) serves the
+                # debug builds the tests already made instead of linking ten release binaries.
+                handlers = Handlers(sim.url, aws.url, release=not args.smoke)
                 try:
                     # The smoke run compares the three on the small plan only.
                     results["workflow"] = workflow_costs(sim, handlers, aws, plans[:1], poll)

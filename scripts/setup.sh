@@ -50,8 +50,10 @@ if [ "$with_browser" = 1 ]; then
   fi
 fi
 
-say "building the handlers and the local endpoint"
+say "building the handlers and the local endpoint (the first build compiles ~300 crates: minutes)"
 # Exactly what `cargo lambda watch` builds (`cargo run --bin <handler>` of this package), so
 # that the rehearsal does not compile the handlers a second time with other unified features.
-cargo build --quiet -p dr-orchestrator --bins
-cargo build --quiet -p dr-sim
+# Not --quiet: cargo's progress (its bar on a terminal, a line per crate otherwise) shows that a
+# long first build is working.
+cargo build -p dr-orchestrator --bins
+cargo build -p dr-sim

@@ -16,6 +16,7 @@ pub mod cleanup;
 pub mod config;
 pub mod contract;
 pub mod error;
+pub mod functions;
 pub mod handlers;
 pub mod idempotency;
 pub mod notify;

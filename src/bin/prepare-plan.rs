@@ -1,13 +1,7 @@
-//! Lambda entry point for `prepare-plan`; the logic is in the library.
-use dr_orchestrator::{handlers::prepare_plan, runtime};
-use lambda_runtime::{run, service_fn, Error};
+//! Lambda entry point for `prepare-plan` under `cargo lambda watch`; the logic is in the library.
+use dr_orchestrator::functions::{serve, Function};
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let config = runtime::init()?;
-    let drs = runtime::clients(aws_sdk_drs::Client::new)?;
-    run(service_fn(|event| async {
-        prepare_plan::handle(drs.get().await?, &config, event).await
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    serve(Function::PreparePlan).await
 }

@@ -1,13 +1,7 @@
-//! Lambda entry point for `start-restore`; the logic is in the library.
-use dr_orchestrator::{handlers::start_restore, runtime};
-use lambda_runtime::{run, service_fn, Error};
+//! Lambda entry point for `start-restore` under `cargo lambda watch`; the logic is in the library.
+use dr_orchestrator::functions::{serve, Function};
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    runtime::init()?;
-    let backup = runtime::clients(aws_sdk_backup::Client::new)?;
-    run(service_fn(|event| async {
-        start_restore::handle(backup.get().await?, event).await
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    serve(Function::StartRestore).await
 }

@@ -259,7 +259,8 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
     for logical in FUNCTIONS:
         config = lam.get_function(FunctionName=deployed.physical_id(logical))["Configuration"]
         assert config["Role"] == role_arn(deployed, f"{logical}Role")
-        assert (config["Runtime"], config["Handler"]) == ("provided.al2023", "bootstrap")
+        # One binary for every function; its Handler names the function it serves.
+        assert (config["Runtime"], config["Handler"]) == ("provided.al2023", FUNCTIONS[logical])
     env = lam.get_function(FunctionName=deployed.physical_id("PreparePlanFunction"))["Configuration"]["Environment"]
     assert {k: str(v) for k, v in env["Variables"].items()} == {
         "DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",

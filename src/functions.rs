@@ -1,0 +1,188 @@
+//! The ten Lambda functions by name, and how each is served: its configuration, its SDK clients
+//! (built beside the first `next`, see [`crate::runtime`]) and its handler. Each function has
+//! its own binary for the local runtime emulator (`src/bin/<name>.rs`, which `cargo lambda
+//! watch` serves by name); the deployment builds one binary, `dr-orchestrator`, that serves the
+//! function its Lambda `Handler` setting names (`_HANDLER`), so that `sam build` compiles and
+//! links the code once for all ten functions instead of once per function.
+
+use lambda_runtime::{run, service_fn, Error};
+
+use crate::aws::wake_table::WakeTable;
+use crate::handlers::{
+    check_status, clean_up_drill, on_event, prepare_plan, report, start_failback, start_recovery,
+    start_restore, sweep_drill_instances, wait_for_jobs,
+};
+use crate::runtime;
+
+/// One of the stack's functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    PreparePlan,
+    StartRecovery,
+    StartFailback,
+    StartRestore,
+    CheckStatus,
+    WaitForJobs,
+    OnEvent,
+    CleanUpDrill,
+    SweepDrillInstances,
+    Report,
+}
+
+impl Function {
+    /// Every function, in the order the template lists them.
+    pub const ALL: [Function; 10] = [
+        Function::PreparePlan,
+        Function::StartRecovery,
+        Function::StartFailback,
+        Function::StartRestore,
+        Function::CheckStatus,
+        Function::WaitForJobs,
+        Function::OnEvent,
+        Function::CleanUpDrill,
+        Function::SweepDrillInstances,
+        Function::Report,
+    ];
+
+    /// Its name: the binary `cargo lambda watch` serves and the template's `Handler`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::PreparePlan => "prepare-plan",
+            Function::StartRecovery => "start-recovery",
+            Function::StartFailback => "start-failback",
+            Function::StartRestore => "start-restore",
+            Function::CheckStatus => "check-status",
+            Function::WaitForJobs => "wait-for-jobs",
+            Function::OnEvent => "on-event",
+            Function::CleanUpDrill => "clean-up-drill",
+            Function::SweepDrillInstances => "sweep-drill-instances",
+            Function::Report => "report",
+        }
+    }
+
+    /// The function a `Handler` setting names; an unknown name says which ones there are.
+    pub fn named(name: &str) -> Result<Function, String> {
+        Function::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "_HANDLER is {name:?}: the function's Handler must be one of {}",
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+/// Serves the function the Lambda `Handler` setting names (`_HANDLER`, which Lambda sets for
+/// a custom runtime); a missing or unknown name fails the init phase.
+pub async fn serve_handler() -> Result<(), Error> {
+    let name = std::env::var("_HANDLER").unwrap_or_default();
+    serve(Function::named(&name)?).await
+}
+
+/// Serves `function` until the runtime stops: configuration errors fail the init phase.
+pub async fn serve(function: Function) -> Result<(), Error> {
+    let config = runtime::init()?;
+    match function {
+        Function::PreparePlan => {
+            let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+            run(service_fn(|event| async {
+                prepare_plan::handle(drs.get().await?, &config, event).await
+            }))
+            .await
+        }
+        Function::StartRecovery => {
+            let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+            run(service_fn(|event| async {
+                start_recovery::handle(drs.get().await?, &config, event).await
+            }))
+            .await
+        }
+        Function::StartFailback => {
+            let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+            run(service_fn(|event| async {
+                start_failback::handle(drs.get().await?, &config, event).await
+            }))
+            .await
+        }
+        Function::StartRestore => {
+            let backup = runtime::clients(aws_sdk_backup::Client::new)?;
+            run(service_fn(|event| async {
+                start_restore::handle(backup.get().await?, event).await
+            }))
+            .await
+        }
+        Function::CheckStatus => {
+            let clients = runtime::clients(|sdk| check_status::Clients {
+                drs: aws_sdk_drs::Client::new(sdk),
+                backup: aws_sdk_backup::Client::new(sdk),
+            })?;
+            run(service_fn(|event| async {
+                check_status::handle(clients.get().await?, event).await
+            }))
+            .await
+        }
+        Function::WaitForJobs => {
+            let name = WakeTable::name(&config)?;
+            let table = runtime::clients(|sdk| WakeTable::new(sdk, name))?;
+            run(service_fn(|event| async {
+                wait_for_jobs::handle(table.get().await?, event).await
+            }))
+            .await
+        }
+        Function::OnEvent => {
+            let name = WakeTable::name(&config)?;
+            let table = runtime::clients(|sdk| WakeTable::new(sdk, name))?;
+            run(service_fn(|event| async {
+                on_event::handle(table.get().await?, event).await
+            }))
+            .await
+        }
+        Function::CleanUpDrill => {
+            let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+            run(service_fn(|event| async {
+                clean_up_drill::handle(drs.get().await?, event).await
+            }))
+            .await
+        }
+        Function::SweepDrillInstances => {
+            let max_age = config.drill_instance_max_age_hours;
+            let clients = runtime::clients(|sdk| {
+                (aws_sdk_drs::Client::new(sdk), aws_sdk_sfn::Client::new(sdk))
+            })?;
+            run(service_fn(|event| async {
+                let (drs, sfn) = clients.get().await?;
+                sweep_drill_instances::handle(drs, sfn, max_age, event).await
+            }))
+            .await
+        }
+        Function::Report => {
+            let bucket = report::Clients::bucket(&config)?;
+            let clients = runtime::clients(|sdk| report::Clients::new(sdk, bucket))?;
+            run(service_fn(|event| async {
+                report::handle(clients.get().await?, event).await
+            }))
+            .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_is_found_by_its_name_and_nothing_else_is() {
+        for f in Function::ALL {
+            assert_eq!(Function::named(f.name()), Ok(f));
+        }
+        let err = Function::named("bootstrap").unwrap_err();
+        assert!(
+            err.contains("\"bootstrap\"") && err.contains("prepare-plan, start-recovery"),
+            "{err}"
+        );
+        assert!(Function::named("").is_err());
+    }
+}

@@ -55,6 +55,18 @@ FUNCTIONS = {
     "WaitForJobsFunction": "wait-for-jobs",
     "OnEventFunction": "on-event",
 }
+# The functions each state machine's tasks can invoke. The one definition names them all; what a
+# workflow runs comes from prepare-plan (a failback prepares only failback jobs, a restore only
+# restores, only a drill cleans up), and each state machine's role may invoke only these.
+WORKFLOW_FUNCTIONS = {
+    "RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
+                                 "WaitForJobsFunction", "CheckStatusFunction", "CleanUpDrillFunction",
+                                 "ReportFunction"},
+    "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "WaitForJobsFunction",
+                             "CheckStatusFunction", "ReportFunction"},
+    "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "WaitForJobsFunction",
+                            "CheckStatusFunction", "ReportFunction"},
+}
 
 
 def transformed_template():

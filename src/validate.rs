@@ -303,6 +303,20 @@ fn quoted(value: &str) -> String {
     }
 }
 
+/// An ISO 8601 date-time a payload carries (`2026-11-25T06:00:00Z`, as Step Functions and the
+/// handlers write them), named by `field` when it is not one.
+pub fn date_time(field: &str, text: &str) -> Result<std::time::SystemTime, TaskError> {
+    aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+        .and_then(|t| std::time::SystemTime::try_from(t).ok())
+        .ok_or_else(|| {
+            TaskError::invalid(
+                field,
+                "must be an ISO 8601 date-time (2026-11-25T06:00:00Z)",
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! handler sends, how each AWS error class is named, that a retried start finds its job instead
 //! of starting a second one, and that bad input makes no call at all.
 
+mod common;
+use common::{check_round, event};
 use std::time::Duration;
 
 use aws_sdk_backup::operation::describe_restore_job::DescribeRestoreJobOutput;
@@ -19,32 +21,17 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use dr_orchestrator::config::Config;
-use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
+use dr_orchestrator::contract::{JobRef, JobReport, JobState};
 use dr_orchestrator::error::TaskError;
-use dr_orchestrator::handlers::check_status::{self, Clients};
+use dr_orchestrator::handlers::check_status::Clients;
 use dr_orchestrator::handlers::{start_failback, start_recovery, start_restore};
 use dr_orchestrator::idempotency::IDEMPOTENCY_TAG;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 
 const JOB: &str = "drsjob-1234567890abcdefg";
 const S1: &str = "s-1111111111aaaaaaa";
 const S2: &str = "s-2222222222bbbbbbb";
 const KEY: &str = "arn:aws:states:eu-west-1:123456789012:execution:recovery-plan:run-1#w0#b0";
-
-fn event(payload: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(payload, Context::default())
-}
-
-/// A round's check through the handler's own entry point, read back as the state machine does.
-async fn check_round(
-    clients: &Clients,
-    event: LambdaEvent<Value>,
-) -> Result<WaveReport, TaskError> {
-    check_status::handle(clients, event)
-        .await
-        .map(|answer| serde_json::from_value(answer).expect("a round's report"))
-}
 
 fn drs(rules: &[&Rule]) -> aws_sdk_drs::Client {
     mock_client!(aws_sdk_drs, RuleMode::MatchAny, rules, |c| c.retry_config(

@@ -2,6 +2,8 @@
 //! DRS / AWS Backup endpoint (`dr-sim`). Each test asserts what the handler returned and what
 //! the endpoint saw.
 
+mod common;
+use common::{check_round, event};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -12,13 +14,12 @@ use dr_orchestrator::cleanup::{CleanupReport, CleanupState};
 use dr_orchestrator::config::Config;
 use dr_orchestrator::contract::{JobRef, JobReport, JobState, WaveReport};
 use dr_orchestrator::error::TaskError;
-use dr_orchestrator::handlers::check_status::{self, Clients};
+use dr_orchestrator::handlers::check_status::Clients;
 use dr_orchestrator::handlers::{
     clean_up_drill, prepare_plan, report, start_failback, start_recovery, start_restore,
 };
 use dr_sim::seed::{Faults, RestoreOutcome};
 use dr_sim::{Running, Seed};
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 
 const S1: &str = "s-0a1b2c3d4e5f60001";
@@ -63,20 +64,6 @@ async fn env(faults: Faults) -> Env {
         clients: Clients { drs, backup },
         config: Config::default(),
     }
-}
-
-fn event(payload: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(payload, Context::default())
-}
-
-/// A round's check through the handler's own entry point, read back as the state machine does.
-async fn check_round(
-    clients: &Clients,
-    event: LambdaEvent<Value>,
-) -> Result<WaveReport, TaskError> {
-    check_status::handle(clients, event)
-        .await
-        .map(|answer| serde_json::from_value(answer).expect("a round's report"))
 }
 
 impl Env {

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use crate::clock::{iso, now_ms, parse_iso};
-use crate::replication::{iso_duration, matches_id, replication_error};
+use crate::model::{iso_duration, matches_id, replication_error};
 use crate::store::{Initiated, Job, Service, Store};
 use crate::wire::{ok, ApiError};
 use crate::Shared;

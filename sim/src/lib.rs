@@ -10,6 +10,7 @@ pub mod clock;
 mod control;
 mod drs;
 pub mod events;
+pub mod model;
 pub mod replication;
 pub mod seed;
 pub mod store;

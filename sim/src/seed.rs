@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::parse_iso;
-use crate::replication::{is_replication_state, matches_id};
+use crate::model::{is_replication_state, matches_id};
 
 /// Everything the endpoint starts from.
 #[derive(Debug, Clone, Deserialize, Serialize)]

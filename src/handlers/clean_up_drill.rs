@@ -14,8 +14,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,7 +79,7 @@ pub fn parse_request(payload: Value) -> Result<Request, TaskError> {
             for (i, id) in input.report.terminate_job_ids.iter().enumerate() {
                 validate::job_id(&format!("report.terminateJobIDs[{i}]"), id)?;
             }
-            let started = parse_time("report.startedAt", &input.report.started_at)?;
+            let started = validate::date_time("report.startedAt", &input.report.started_at)?;
             Ok(Request::Check(CheckRequest {
                 report: input.report,
                 give_up_after_seconds: input.give_up_after_seconds,
@@ -126,7 +124,7 @@ fn scope(input: Start) -> Result<Scope, TaskError> {
             }
             Ok(Scope::Run {
                 key_base: c.key_base,
-                since: parse_time("cleanup.since", &c.since)?,
+                since: validate::date_time("cleanup.since", &c.since)?,
             })
         }
         (None, Some(ids)) => {
@@ -320,16 +318,4 @@ fn facts(jobs: &BTreeMap<String, JobWithServers>) -> BTreeMap<String, JobFacts> 
     jobs.iter()
         .map(|(id, j)| (id.clone(), j.facts.clone()))
         .collect()
-}
-
-fn parse_time(field: &str, text: &str) -> Result<SystemTime, TaskError> {
-    DateTime::from_str(text, Format::DateTime)
-        .ok()
-        .and_then(|t| SystemTime::try_from(t).ok())
-        .ok_or_else(|| {
-            TaskError::invalid(
-                field,
-                "must be an ISO 8601 date-time (2026-11-25T06:00:00Z)",
-            )
-        })
 }

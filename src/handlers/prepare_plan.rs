@@ -26,20 +26,20 @@ pub async fn handle(
 ) -> Result<PreparedPlan, TaskError> {
     let request: PrepareInput = contract::parse(event.payload)?;
     let (body, trigger) = plan::split_envelope(request.input.clone())?;
+    let ctx = |options, active| RunContext {
+        request: &request,
+        trigger: trigger.clone(),
+        options,
+        active,
+        defaults: config.defaults,
+    };
     let prepared = match request.workflow {
         Workflow::RecoveryPlan => {
             let plan: RecoveryPlan = contract::parse(body)?;
             let options = plan::check_recovery_plan(&plan, &config.defaults)?;
             let inventory = inventory(client, &plan).await?;
             let active = drs::active_load(client, config.job_lookback).await?;
-            let ctx = RunContext {
-                request: &request,
-                trigger,
-                options,
-                active,
-                defaults: config.defaults,
-            };
-            plan::prepare_recovery(ctx, &plan, &inventory)?
+            plan::prepare_recovery(ctx(options, active), &plan, &inventory)?
         }
         Workflow::Failback => {
             let mut plan: FailbackPlan = plan::failback_plan(body)?;
@@ -51,26 +51,12 @@ pub async fn handle(
                 options = plan::check_failback_plan(&plan, &config.defaults)?;
             }
             let active = drs::active_load(client, config.job_lookback).await?;
-            let ctx = RunContext {
-                request: &request,
-                trigger,
-                options,
-                active,
-                defaults: config.defaults,
-            };
-            plan::prepare_failback(ctx, &plan)?
+            plan::prepare_failback(ctx(options, active), &plan)?
         }
         Workflow::Restore => {
             let plan: RestorePlan = contract::parse(body)?;
             let options = plan::check_restore_plan(&plan, &config.defaults)?;
-            let ctx = RunContext {
-                request: &request,
-                trigger,
-                options,
-                active: Default::default(),
-                defaults: config.defaults,
-            };
-            plan::prepare_restore(ctx, &plan)?
+            plan::prepare_restore(ctx(options, Default::default()), &plan)?
         }
     };
     info!(

@@ -19,8 +19,6 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,7 +26,6 @@ use tracing::info;
 
 use crate::aws::{evidence, reports};
 use crate::config::Config;
-use crate::contract;
 use crate::error::TaskError;
 use crate::notify;
 use crate::plan::{
@@ -39,6 +36,7 @@ use crate::progress;
 use crate::report::measure::{self, Evidence, PlannedWave, RunFacts, WaveOutcome};
 use crate::report::model::{ApprovalRecord, Outcome, OutcomeState};
 use crate::report::{html, index};
+use crate::{contract, validate};
 
 /// How far before a run's start its jobs are looked for (clocks differ).
 const CLOCK_SKEW: Duration = Duration::from_secs(300);
@@ -147,7 +145,7 @@ struct Measurements {
 /// `operation`.
 pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
     let refused: RefusedRun = contract::parse(payload)?;
-    parse_time("startedAt", &refused.started_at)?;
+    validate::date_time("startedAt", &refused.started_at)?;
     if !refused.execution_id.starts_with("arn:") {
         return Err(TaskError::invalid(
             "executionId",
@@ -218,8 +216,8 @@ pub fn parse_request(payload: Value) -> Result<(RunFacts, Planned), TaskError> {
     let request: Request = contract::parse(payload)?;
     let run = request.run;
     let plan = &run.plan;
-    let since = parse_time("run.cleanup.since", &plan.cleanup.since)?;
-    parse_time("run.startedAt", &plan.started_at)?;
+    let since = validate::date_time("run.cleanup.since", &plan.cleanup.since)?;
+    validate::date_time("run.startedAt", &plan.started_at)?;
     if !plan.execution_id.starts_with("arn:") {
         return Err(TaskError::invalid(
             "run.executionId",
@@ -641,18 +639,6 @@ fn enum_text<T: Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-fn parse_time(field: &str, text: &str) -> Result<SystemTime, TaskError> {
-    DateTime::from_str(text, Format::DateTime)
-        .ok()
-        .and_then(|t| SystemTime::try_from(t).ok())
-        .ok_or_else(|| {
-            TaskError::invalid(
-                field,
-                "must be an ISO 8601 date-time (2026-11-25T06:00:00Z)",
-            )
-        })
 }
 
 fn now_text() -> Result<String, TaskError> {

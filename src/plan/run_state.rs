@@ -48,10 +48,11 @@ pub struct PreparedPlan {
 }
 
 /// One wave: its rounds run one after the other; the tasks of a round start together and the
-/// round ends when all its jobs have ended.
+/// round ends when all its jobs have ended. As prepared, `rounds` holds each round's tasks; once
+/// they ran, the jobs they started ([`RanWave`]).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PreparedWave {
+pub struct PreparedWave<R = Vec<Vec<Task>>> {
     pub index: usize,
     pub name: String,
     /// How causes name the wave: `wave 0 (data)`.
@@ -62,7 +63,7 @@ pub struct PreparedWave {
     /// plan's).
     #[serde(default)]
     pub targets: Targets,
-    pub rounds: Vec<Vec<Task>>,
+    pub rounds: R,
     /// The subject of the wave's `WAVE_FINISHED` notification, without its state.
     #[serde(default)]
     pub notice: String,
@@ -77,7 +78,7 @@ pub enum Task {
     Restore(StartRestoreInput),
 }
 
-impl PreparedWave {
+impl PreparedWave<Vec<Vec<Task>>> {
     /// Its servers (or recovery instances) and restores.
     pub fn count(&self) -> WaveCount {
         let tasks = || self.rounds.iter().flatten();
@@ -231,20 +232,9 @@ pub struct Started {
     pub started: Vec<Tracked>,
 }
 
-/// A wave once its rounds ran: what the judgement reads of it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RanWave {
-    pub index: usize,
-    pub name: String,
-    pub scope: String,
-    pub approval: WaveApproval,
-    #[serde(default)]
-    pub targets: Targets,
-    pub rounds: Started,
-    #[serde(default)]
-    pub notice: String,
-}
+/// A wave once its rounds ran (`Run rounds` writes the jobs they started over the prepared
+/// tasks): what the judgement reads of it.
+pub type RanWave = PreparedWave<Started>;
 
 /// The state of one wave's branch when it is judged (the `Run wave` branch's `$`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

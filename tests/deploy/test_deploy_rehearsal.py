@@ -14,7 +14,7 @@ import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
-from rehearsal.deploy import FUNCTIONS, for_moto
+from rehearsal.deploy import FUNCTIONS, WORKFLOW_FUNCTIONS as USES, for_moto
 from rehearsal.processes import REPORT_BUCKET, WAKE_TABLE
 from rehearsal.workflow import waits
 
@@ -36,15 +36,6 @@ NOT_CREATED_BY_MOTO = {
 }
 WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",
              "RestoreStateMachine": "restore"}
-# What each workflow's tasks can invoke (prepare-plan writes a failback's jobs as failback jobs, a
-# restore's as restores; only a drill cleans up).
-USES = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
-                                     "WaitForJobsFunction", "CheckStatusFunction", "CleanUpDrillFunction",
-                                     "ReportFunction"},
-        "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "WaitForJobsFunction",
-                                 "CheckStatusFunction", "ReportFunction"},
-        "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "WaitForJobsFunction",
-                                "CheckStatusFunction", "ReportFunction"}}
 
 
 def sample(path):

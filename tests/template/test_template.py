@@ -20,6 +20,8 @@ import yaml
 from moto import mock_aws
 from moto.events.models import EventPattern
 
+from rehearsal.deploy import WORKFLOW_FUNCTIONS as USES
+
 # The values tests/template/conftest.py resolves the template with (not imported: `conftest` is
 # ambiguous when pytest collects several test folders in one run).
 ACCOUNT = "123456789012"
@@ -65,16 +67,6 @@ def invoked_functions(stack, role):
 # --- substitutions, functions, roles -------------------------------------------------------
 
 
-# The one definition runs every workflow; what a workflow's tasks can be comes from prepare-plan
-# (a failback prepares only failback jobs, a restore only restores, only a drill cleans up), so
-# each state machine's role may invoke only the functions of its own workflow.
-USES = {"RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
-                                     "WaitForJobsFunction", "CheckStatusFunction", "CleanUpDrillFunction",
-                                     "ReportFunction"},
-        "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "WaitForJobsFunction",
-                                 "CheckStatusFunction", "ReportFunction"},
-        "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "WaitForJobsFunction",
-                                "CheckStatusFunction", "ReportFunction"}}
 WORKFLOW_VALUES = {"RecoveryPlanStateMachine": "RECOVERY_PLAN", "FailbackStateMachine": "FAILBACK",
                    "RestoreStateMachine": "RESTORE"}
 

@@ -8,7 +8,6 @@ import json
 import platform
 import statistics
 import subprocess
-import sys
 import time
 import zipfile
 from io import BytesIO
@@ -16,14 +15,13 @@ from pathlib import Path
 
 import boto3
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from rehearsal.local_aws import LocalAws
+from rehearsal.processes import Handlers, Sim
+from rehearsal.workflow import Engine, cost, load_definition, waits
 
-from rehearsal.local_aws import LocalAws  # noqa: E402
-from rehearsal.processes import Handlers, Sim  # noqa: E402
-from rehearsal.workflow import Engine, cost, load_definition, waits  # noqa: E402
-from runtime_api import RuntimeApi, cold_start, function_env, warm_latencies  # noqa: E402
+from .runtime_api import RuntimeApi, cold_start, function_env, warm_latencies
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RELEASE = ROOT / "target" / "release"
 HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status"]

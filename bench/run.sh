@@ -13,9 +13,9 @@ if [ ! -x .tools/bench/bin/python ]; then
 fi
 if [[ " $* " == *" --smoke "* ]]; then
   cargo build --quiet -p dr-bench-floor --bin hello-floor
-  exec python3 bench/bench.py --binaries target/debug "$@"
+  exec python3 -m bench.bench --binaries target/debug "$@"
 fi
 # The workflow section's `cargo lambda watch --release` builds the ten per-function release
 # binaries itself.
 cargo build --release --quiet -p dr-orchestrator --bin dr-orchestrator -p dr-bench-floor --bin hello-floor
-exec python3 bench/bench.py "$@"
+exec python3 -m bench.bench "$@"

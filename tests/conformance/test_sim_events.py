@@ -7,7 +7,6 @@ and `rehearsal.sim_events.EventPump`, which delivers them. The sim runs with --t
 import json
 import re
 import socket
-import sys
 import threading
 import time
 import urllib.error
@@ -17,9 +16,8 @@ from datetime import datetime, timezone
 import pytest
 from sim_process import ROOT, control
 
-sys.path.insert(0, str(ROOT))
 
-from rehearsal.sim_events import EventPump  # noqa: E402
+from rehearsal.sim_events import EventPump
 
 S1 = "s-0a1b2c3d4e5f60001"
 S2 = "s-0a1b2c3d4e5f60002"

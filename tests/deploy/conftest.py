@@ -4,17 +4,13 @@ transform) created as a stack on moto's CloudFormation, its Lambda functions ser
 handlers (rehearsal/deploy.py). Module-scoped: moto's backends are per process, so the e2e
 tests' local AWS and this one never run at the same time."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from rehearsal.deploy import DeployedStack, transformed_template  # noqa: E402
-from rehearsal.local_aws import LocalAws  # noqa: E402
-from rehearsal.processes import Handlers, Sim  # noqa: E402
+from rehearsal.deploy import DeployedStack, transformed_template
+from rehearsal.local_aws import LocalAws
+from rehearsal.processes import Handlers, Sim
 
 
 @pytest.fixture(scope="session")

@@ -7,20 +7,18 @@ never run at the same time."""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from rehearsal.approval import is_approval_request  # noqa: E402
-from rehearsal.completion import clear_wake_table  # noqa: E402
-from rehearsal.local_aws import LocalAws  # noqa: E402
-from rehearsal.processes import REPORT_BUCKET, Handlers, Sim  # noqa: E402
-from rehearsal.report import fetch_report  # noqa: E402
-from rehearsal.workflow import Engine, cost, last_statuses, waits  # noqa: E402
+from rehearsal.approval import is_approval_request
+from rehearsal.completion import clear_wake_table
+from rehearsal.local_aws import LocalAws
+from rehearsal.processes import REPORT_BUCKET, Handlers, Sim
+from rehearsal.report import fetch_report
+from rehearsal.workflow import Engine, cost, last_statuses, waits
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 APPROVED_BY = "e2e (approval=auto)"

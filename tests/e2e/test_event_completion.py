@@ -3,7 +3,6 @@
 event comes. check-status judges either way."""
 
 import json
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -11,11 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from moto.events.models import EventPattern  # noqa: E402
+from moto.events.models import EventPattern
 
-from rehearsal.completion import template_rule_patterns  # noqa: E402
+from rehearsal.completion import template_rule_patterns
 
 RECOVERY = json.loads((ROOT / "events/statemachine/real-recovery.json").read_text())
 RESTORES = json.loads((ROOT / "events/statemachine/restores.json").read_text())

@@ -2,11 +2,9 @@
 JSON bodies and the kind and severity as message attributes."""
 
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 RECOVERY = json.loads((ROOT / "events/statemachine/real-recovery.json").read_text())
 DRILL = json.loads((ROOT / "events/statemachine/recovery-drill.json").read_text())

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -14,9 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from rehearsal.processes import REPORT_BUCKET  # noqa: E402
+from rehearsal.processes import REPORT_BUCKET
 
 DRILL = json.loads((ROOT / "events" / "statemachine" / "recovery-drill.json").read_text())
 CHROMIUM = Path("/usr/bin/chromium")

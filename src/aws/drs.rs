@@ -4,11 +4,12 @@
 //! them again.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_drs::config::retry::RetryConfig;
 use aws_sdk_drs::types::{
-    DescribeJobsRequestFilters, InitiatedBy, Job, JobType, ParticipatingServer,
+    DescribeJobsRequestFilters, InitiatedBy, Job, JobLog, JobType, ParticipatingServer,
     StartRecoveryRequestSourceServer,
 };
 use aws_sdk_drs::Client;
@@ -206,6 +207,27 @@ pub async fn recovery_snapshot_ids(
 /// they hold, among the jobs created in the last `lookback`.
 pub async fn active_load(client: &Client, lookback: Duration) -> Result<ActiveLoad, TaskError> {
     let mut load = ActiveLoad::default();
+    each_job_since(client, lookback, |job| {
+        let active = job
+            .status()
+            .is_some_and(|s| matches!(s.as_str(), "PENDING" | "STARTED"));
+        if active {
+            load.jobs += 1;
+            load.servers += job.participating_servers().len();
+        }
+        ControlFlow::Continue(())
+    })
+    .await?;
+    Ok(load)
+}
+
+/// Hands every job created in the last `lookback` to `visit` (`DescribeJobs`, all pages) until
+/// it says to stop.
+async fn each_job_since(
+    client: &Client,
+    lookback: Duration,
+    mut visit: impl FnMut(Job) -> ControlFlow<()>,
+) -> Result<(), TaskError> {
     let mut pages = client
         .describe_jobs()
         .filters(
@@ -218,15 +240,11 @@ pub async fn active_load(client: &Client, lookback: Duration) -> Result<ActiveLo
         .send();
     while let Some(job) = pages.next().await {
         let job = job.map_err(|e| classify("DescribeJobs", e))?;
-        let active = job
-            .status()
-            .is_some_and(|s| matches!(s.as_str(), "PENDING" | "STARTED"));
-        if active {
-            load.jobs += 1;
-            load.servers += job.participating_servers().len();
+        if visit(job).is_break() {
+            break;
         }
     }
-    Ok(load)
+    Ok(())
 }
 
 /// Reads the jobs `job_ids` with `DescribeJobs` (at most 1,000 IDs per call, all pages). A job
@@ -306,28 +324,20 @@ async fn find_job_by_key(
     key: &str,
     lookback: Duration,
 ) -> Result<Option<Job>, TaskError> {
-    let from = window_start(lookback)?;
-    let mut pages = client
-        .describe_jobs()
-        .filters(
-            DescribeJobsRequestFilters::builder()
-                .from_date(from)
-                .build(),
-        )
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(job) = pages.next().await {
-        let job = job.map_err(|e| classify("DescribeJobs", e))?;
+    let mut found = None;
+    each_job_since(client, lookback, |job| {
         let tagged = job
             .tags()
             .and_then(|t| t.get(IDEMPOTENCY_TAG))
             .is_some_and(|v| v == key);
         if tagged {
-            return Ok(Some(job));
+            found = Some(job);
+            return ControlFlow::Break(());
         }
-    }
-    Ok(None)
+        ControlFlow::Continue(())
+    })
+    .await?;
+    Ok(found)
 }
 
 /// Calls `StartRecovery` once, tagging the job with the idempotency key.
@@ -378,12 +388,9 @@ async fn start_failback(
     job_of("StartFailbackLaunch", out.job)
 }
 
-/// Why servers of a job failed, from its log: the last failure event per source server.
-pub async fn failure_reasons(
-    client: &Client,
-    job_id: &str,
-) -> Result<BTreeMap<String, String>, TaskError> {
-    let mut reasons = BTreeMap::new();
+/// A job's log (`DescribeJobLogItems`, all pages), oldest first.
+pub async fn job_log(client: &Client, job_id: &str) -> Result<Vec<JobLog>, TaskError> {
+    let mut items = Vec::new();
     let mut pages = client
         .describe_job_log_items()
         .job_id(job_id)
@@ -391,7 +398,18 @@ pub async fn failure_reasons(
         .items()
         .send();
     while let Some(item) = pages.next().await {
-        let item = item.map_err(|e| classify("DescribeJobLogItems", e))?;
+        items.push(item.map_err(|e| classify("DescribeJobLogItems", e))?);
+    }
+    Ok(items)
+}
+
+/// Why servers of a job failed, from its log: the last failure event per source server.
+pub async fn failure_reasons(
+    client: &Client,
+    job_id: &str,
+) -> Result<BTreeMap<String, String>, TaskError> {
+    let mut reasons = BTreeMap::new();
+    for item in job_log(client, job_id).await? {
         let Some(event) = item.event() else { continue };
         let name = event.as_str();
         if !(name.ends_with("_FAIL") || name.ends_with("_FAILED")) {

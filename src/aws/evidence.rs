@@ -58,14 +58,7 @@ pub async fn run_jobs(
 
 async fn log(client: &aws_sdk_drs::Client, job_id: &str) -> Result<Vec<LogItem>, TaskError> {
     let mut items = Vec::new();
-    let mut pages = client
-        .describe_job_log_items()
-        .job_id(job_id)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(item) = pages.next().await {
-        let item = item.map_err(|e| classify("DescribeJobLogItems", e))?;
+    for item in super::drs::job_log(client, job_id).await? {
         let (Some(at), Some(event)) = (item.log_date_time(), item.event()) else {
             continue;
         };

@@ -57,6 +57,9 @@ if [ "${DR_SKIP_SAM_BUILD:-0}" = "1" ]; then
   exit 0
 fi
 echo "==> sam build (arm64)"
+# Its own target directory: scripts/test.sh runs this beside the e2e tests, whose `cargo lambda
+# watch` must never wait for this build's lock on target/.
+export CARGO_TARGET_DIR="$PWD/target/sam"
 if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu \
    || timeout 300 rustup target add aarch64-unknown-linux-gnu; then
   # sam runs cargo lambda, which cross-compiles with zig (from the cargo-lambda wheel).
@@ -66,5 +69,5 @@ else
   echo "NOTICE: the aarch64 Rust target cannot be installed on this machine; building x86_64 instead" \
        "(template.yaml stays arm64)."
   cargo lambda build --release --x86-64
-  ls -l target/lambda/*/bootstrap
+  ls -l "$CARGO_TARGET_DIR"/lambda/*/bootstrap
 fi

@@ -1,11 +1,31 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints, the Rust tests, the state machine checks, the
-# boto3 conformance test of the local endpoint and the end-to-end workflow tests.
+# boto3 conformance test of the local endpoint, the end-to-end workflow tests, the benchmark's
+# smoke run and the deployment checks.
+#
+# Two slow steps that need little of what runs beside them go in the background: the SAM,
+# cfn-lint and checkov virtualenvs install (network) while cargo compiles, and the deployment
+# checks (their `sam build` is the arm64 release build) run while the Python tests, which mostly
+# wait on the workflows' timers, run. Each one's output is printed when it is waited for, and
+# its failure fails the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh --with-browser
 say() { printf '\n==> %s\n' "$*"; }
+logs=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+finish() { # finish PID LOG: wait for a background step, print what it printed, pass on its failure
+  local rc=0
+  wait "$1" || rc=$?
+  cat "$2"
+  return "$rc"
+}
+
+say "SAM, cfn-lint and checkov virtualenvs: installing in the background"
+bash scripts/check_deploy.sh --tools-only > "$logs/tools.log" 2>&1 &
+tools=$!
+
+bash scripts/setup.sh --with-browser
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -19,8 +39,12 @@ for definition in statemachine/*.asl.json; do
   npx --no-install asl-validator --json-path "$definition"
 done
 
-say "SAM, cfn-lint and checkov (their own virtualenvs; tests/template reads SAM's transform)"
-bash scripts/check_deploy.sh --tools-only
+say "SAM, cfn-lint and checkov virtualenvs (tests/template reads SAM's transform)"
+finish "$tools" "$logs/tools.log"
+
+say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build (in the background)"
+bash scripts/check_deploy.sh > "$logs/deploy.log" 2>&1 &
+deploy=$!
 
 say "pytest: boto3 conformance of the local endpoint, the transformed template, the browser check, end-to-end workflows and run reports, the deploy rehearsal"
 DR_REQUIRE_BROWSER=1 python3 -m pytest -q tests/conformance tests/template tests/browser tests/e2e tests/deploy rehearsal
@@ -28,5 +52,5 @@ DR_REQUIRE_BROWSER=1 python3 -m pytest -q tests/conformance tests/template tests
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
 bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"
 
-say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build"
-bash scripts/check_deploy.sh
+say "deployment checks, as they ran"
+finish "$deploy" "$logs/deploy.log"

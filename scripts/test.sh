@@ -42,15 +42,13 @@ done
 say "SAM, cfn-lint and checkov virtualenvs (tests/template reads SAM's transform)"
 finish "$tools" "$logs/tools.log"
 
-say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build (in the background)"
-bash scripts/check_deploy.sh > "$logs/deploy.log" 2>&1 &
-deploy=$!
-
 say "pytest: boto3 conformance of the local endpoint, the transformed template, the browser check, end-to-end workflows and run reports, the deploy rehearsal"
 DR_REQUIRE_BROWSER=1 python3 -m pytest -q tests/conformance tests/template tests/browser tests/e2e tests/deploy rehearsal
 
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
 bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"
 
-say "deployment checks, as they ran"
-finish "$deploy" "$logs/deploy.log"
+# Not beside the Python tests: under the arm64 build's load, an event-timing e2e test flaked
+# (test_duplicated_and_late_events_do_no_harm, one of two fresh-clone runs).
+say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build"
+bash scripts/check_deploy.sh

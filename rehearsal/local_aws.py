@@ -11,7 +11,7 @@ another terminal (SendTaskSuccess / SendTaskFailure).
         aws.route = forwarder(handlers, stats)   # Lambda invokes go to the real handlers
         aws.client("stepfunctions").start_execution(...)
 
-moto 5.2.1 is adjusted in five places while a LocalAws runs, each explained where it is done
+moto 5.2.1 is adjusted in seven places while a LocalAws runs, each explained where it is done
 (`_adjust`), and put back on exit:
 
 1. MOTO_PORT: the Step Functions interpreter calls Lambda, SNS, SQS, ... with boto3 at
@@ -21,6 +21,14 @@ moto 5.2.1 is adjusted in five places while a LocalAws runs, each explained wher
 4. A state machine may run more than once (Execution.__deepcopy__).
 5. $$.State.EnteredTime and $$.Execution.StartTime are written as Step Functions writes them
    (2026-11-25T06:40:09.306Z).
+6. A DynamoDB write is atomic, its condition included (one write at a time).
+7. A task token answers once: SendTaskSuccess / SendTaskFailure on a task already answered, or
+   timed out, fails with TaskTimedOut, as in Step Functions (moto would accept the first and
+   answer HTTP 500 to the second).
+
+6 and 7 make the local AWS as strict as AWS where moto is more lenient: without them, two
+`on-event` calls at the same moment could both claim a wake and both resume the same task, and
+the rehearsal would pass what AWS refuses (or hide a double resume AWS would report).
 
 moto's backends and its configuration are per process, whichever server serves them: only one
 LocalAws may run in a process at a time (`LocalAws.current`), and on exit it stops the executions
@@ -28,9 +36,11 @@ still running and resets moto, so the next one starts empty.
 """
 
 import datetime
+import functools
 import json
 import logging
 import os
+import threading
 import types
 import urllib.request
 import warnings
@@ -38,15 +48,49 @@ import warnings
 import boto3
 from botocore.config import Config
 from moto.awslambda.models import LambdaBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.asl.component.state import state as parser_state
+from moto.core.exceptions import AWSError
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackPoolManager
 from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 CREDENTIALS = {"aws_access_key_id": "AKIDLOCALREHEARSAL", "aws_secret_access_key": "local"}
+
+
+# The DynamoDB backend's writes that may carry a condition.
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+def _serialised(write, lock):
+    @functools.wraps(write)
+    def one_at_a_time(*args, **kwargs):
+        with lock:
+            return write(*args, **kwargs)
+
+    return one_at_a_time
+
+
+def _answer_once(notify):
+    lock = threading.Lock()
+
+    @functools.wraps(notify)
+    def once(pool, callback_id, outcome):
+        with lock:
+            endpoint = pool.get(callback_id)
+            if endpoint is not None and endpoint.get_outcome() is not None:
+                raise AWSError("Task Timed Out: 'Provided task has already been closed'", "TaskTimedOut")
+            if endpoint is not None and isinstance(endpoint.consumer_error, CallbackConsumerTimeout):
+                raise AWSError("Task Timed Out: 'Provided task has timed out'", "TaskTimedOut")
+            if endpoint is not None and endpoint.consumer_error is not None:
+                raise AWSError("Task Does Not Exist: 'Provided task is no longer waiting'", "TaskDoesNotExist")
+            return notify(pool, callback_id, outcome)
+
+    return once
 
 
 class _AwsTime(datetime.datetime):
@@ -77,7 +121,7 @@ class LocalAws:
     """moto in server mode on 127.0.0.1 (port 0: a free one), as a context manager.
 
     `route`: what a Lambda invoke runs, a callable with moto's LambdaBackend.invoke signature
-    (rehearsal.workflow.forwarder builds one); None answers every invoke with a function error.
+    (rehearsal.harness.forwarder builds one); None answers every invoke with a function error.
     `state` is a dict for the users of this server (e.g. what Engine created once)."""
 
     current = None
@@ -191,8 +235,29 @@ class LocalAws:
             return details
 
         ParserExecution.get_start_execution_details = start_execution_details
+        # 6. moto's DynamoDB evaluates a write's condition and applies it in steps, and the
+        #    server answers requests on several threads: two conditional updates of one item at
+        #    the same moment could both pass. DynamoDB applies each write atomically; so does
+        #    this server, one write at a time.
+        lock = threading.Lock()
+        for name in DYNAMODB_WRITES:
+            write = getattr(DynamoDBBackend, name)
+            self._saved[f"dynamodb.{name}"] = write
+            setattr(DynamoDBBackend, name, _serialised(write, lock))
+        # 7. moto keeps a task's callback after it was answered, and a second SendTaskSuccess or
+        #    SendTaskFailure for its token succeeds again; Step Functions answers TaskTimedOut
+        #    ("the task associated with the token has already been closed"). For a task that
+        #    timed out moto means to answer TaskTimedOut too, but builds its error without a
+        #    message and answers HTTP 500: the error is raised here, whole.
+        self._saved["callback_notify"] = CallbackPoolManager.notify
+        CallbackPoolManager.notify = _answer_once(CallbackPoolManager.notify)
 
     def _revert(self):
+        if "callback_notify" in self._saved:
+            CallbackPoolManager.notify = self._saved.pop("callback_notify")
+        for name in DYNAMODB_WRITES:
+            if f"dynamodb.{name}" in self._saved:
+                setattr(DynamoDBBackend, name, self._saved.pop(f"dynamodb.{name}"))
         if "execution_details" in self._saved:
             ParserExecution.get_start_execution_details = self._saved.pop("execution_details")
         if "state_datetime" in self._saved:

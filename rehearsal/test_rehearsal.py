@@ -6,6 +6,7 @@ published with sns:publish.waitForTaskToken, answered, rejected or left to time 
 import json
 import re
 import shlex
+import sys
 import time
 
 import pytest
@@ -115,9 +116,10 @@ class FakeHandlers:
         return json.dumps({"handled": name, "planName": payload.get("planName")}), False
 
 
-def approval_definition(timeout=30):
-    """A Lambda task, then an approval request as the workflows publish it."""
-    return json.dumps({"StartAt": "Prepare", "States": {
+def approval_definition(timeout=30, then=None):
+    """A Lambda task, then an approval request as the workflows publish it (and `then`, a state
+    after it, if given)."""
+    definition = {"StartAt": "Prepare", "States": {
         "Prepare": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                     "Parameters": {"FunctionName": "${PreparePlanFunctionArn}", "Payload.$": "$"},
                     "ResultSelector": {"plan.$": "$.Payload"}, "Next": "Approve"},
@@ -132,11 +134,16 @@ def approval_definition(timeout=30):
                                        "severity": {"DataType": "String", "StringValue": "ACTION_REQUIRED"}}},
                     "TimeoutSeconds": timeout, "ResultPath": "$.approval",
                     "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}], "End": True},
-        "TimedOut": {"Type": "Fail", "Error": "ApprovalTimedOut", "Cause": "nobody answered"}}})
+        "TimedOut": {"Type": "Fail", "Error": "ApprovalTimedOut", "Cause": "nobody answered"}}}
+    if then:
+        definition["States"]["Approve"].pop("End")
+        definition["States"]["Approve"]["Next"] = "Then"
+        definition["States"]["Then"] = then
+    return json.dumps(definition)
 
 
-def start(engine, name, timeout=30):
-    definition = approval_definition(timeout)
+def start(engine, name, timeout=30, then=None):
+    definition = approval_definition(timeout, then)
     for key, value in substitutions().items():
         definition = definition.replace("${" + key + "}", value)
     return engine.start_definition("approval-test", definition, {"planName": "payments-dr"}, name)
@@ -203,6 +210,68 @@ def test_the_context_object_times_are_written_as_step_functions_writes_them(aws)
     for name in ("entered", "started"):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", times[name]), times
     assert times["started"] <= times["entered"], times
+
+
+def test_a_task_token_answers_once_as_in_step_functions(aws):
+    """Adjustment 7: moto would accept a second answer for a closed task; Step Functions says
+    TaskTimedOut, which is what on-event's wake relies on."""
+    with Engine(FakeHandlers(), aws, approval="manual") as engine:
+        # The run goes on after the answer: the second answer finds its execution running.
+        arn = start(engine, "once", then={"Type": "Wait", "Seconds": 3, "End": True})
+        for _ in range(200):
+            engine.approver.tick()
+            if engine.approver.requests:
+                break
+            time.sleep(0.05)
+        (request,) = engine.approver.requests
+        token = request["message"]["taskToken"]
+        engine.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "first"}))
+        with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
+            engine.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "second"}))
+        with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
+            engine.sfn.send_task_failure(taskToken=token, error="Rejected", cause="late")
+        done = engine.wait(arn, timeout=60)
+        assert json.loads(done["output"])["approval"] == {"approvedBy": "first"}
+
+
+def test_of_many_conditional_writes_at_the_same_moment_exactly_one_wins(aws):
+    """Adjustment 6: the wake's claim is a conditional UpdateItem; on DynamoDB exactly one of
+    concurrent claims passes its condition. 40 claims race on each of 10 items, from as many
+    threads as the server answers on."""
+    import threading
+
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(TableName="claims", KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    wins = []
+    ITEMS = 30
+    barrier = threading.Barrier(20)
+
+    def claim(by):
+        client = aws.client("dynamodb")
+        barrier.wait()
+        for item in range(ITEMS):
+            try:
+                client.update_item(TableName="claims", Key={"key": {"S": f"job-{item}"}},
+                                   UpdateExpression="SET woken = :by", ConditionExpression="attribute_not_exists(woken)",
+                                   ExpressionAttributeValues={":by": {"S": by}})
+                wins.append((item, by))
+            except client.exceptions.ConditionalCheckFailedException:
+                pass
+
+    threads = [threading.Thread(target=claim, args=(f"t{i}",)) for i in range(20)]
+    # Threads switch as often as the interpreter can: moto's writes interleave as on a loaded host.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert sorted(item for item, _ in wins) == list(range(ITEMS)), wins
 
 
 def test_an_unknown_approval_mode_is_refused():

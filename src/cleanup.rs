@@ -138,8 +138,6 @@ pub struct Named {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CleanupState {
-    /// The run launched nothing to clean up (a real recovery, a failback, restores).
-    NotNeeded,
     /// TERMINATE jobs are running.
     InProgress,
     /// Every instance was terminated (or there was none).
@@ -148,30 +146,43 @@ pub enum CleanupState {
     Failed,
 }
 
+/// The drill cleanup as the run carries it (`$.cleanupResult.report`): none was needed (the
+/// workflow's `No cleanup`: the run launched nothing to clean up), or what it did.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Cleanup {
+    NotNeeded(NoCleanup),
+    Ran(Box<CleanupReport>),
+}
+
+/// `{"state": "NOT_NEEDED"}` and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoCleanup {
+    pub state: NotNeeded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NotNeeded {
+    NotNeeded,
+}
+
 /// The cleanup's report: what the workflow carries between checks and prints at the end.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CleanupReport {
     pub state: CleanupState,
-    // The rest is absent from a `NOT_NEEDED` report (the workflow's `No cleanup`).
-    #[serde(default)]
     pub summary: String,
-    #[serde(default)]
     pub started_at: String,
-    #[serde(rename = "terminateJobIDs", default)]
+    #[serde(rename = "terminateJobIDs")]
     pub terminate_job_ids: Vec<String>,
     /// Instances asked to terminate (this call or an earlier attempt).
-    #[serde(default)]
     pub instances: usize,
-    #[serde(default)]
     pub terminated: usize,
-    #[serde(default)]
     pub failed_count: usize,
-    #[serde(default)]
     pub failed: Vec<Named>,
-    #[serde(default)]
     pub refused_count: usize,
-    #[serde(default)]
     pub refused: Vec<Named>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

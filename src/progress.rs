@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::contract::{JobState, WaveReport};
 use crate::plan::{
-    ApprovalDecision, EndNotice, Judged, Next, Notice, RunState, Settled, TaskFailure,
-    WaveFinished, WaveResult, WaveState, Workflow,
+    ApprovalDecision, EndNotice, Judged, Next, Notice, RunState, Settled, WaveFinished, WaveResult,
+    WaveState, Workflow,
 };
 use crate::report::model::{Outcome, OutcomeState};
 use crate::status::truncate;
@@ -257,7 +257,9 @@ fn cleanup_failure(run: &RunState) -> Option<String> {
             failure.error, failure.cause
         ));
     }
-    let report = &run.cleanup_result.as_ref()?.report;
+    let crate::cleanup::Cleanup::Ran(report) = &run.cleanup_result.as_ref()?.report else {
+        return None;
+    };
     (report.state == crate::cleanup::CleanupState::Failed).then(|| {
         report
             .cause
@@ -281,21 +283,20 @@ fn state_of(state: OutcomeState) -> &'static str {
     }
 }
 
-/// A failure as the workflow recorded it, for tests and callers that build one.
-pub fn failure(error: &str, cause: &str) -> TaskFailure {
-    TaskFailure {
-        error: error.into(),
-        cause: cause.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::contract::{JobReport, NotStartedStatus};
-    use crate::plan::{ApproverAnswer, CleanupResult, Progress, Started};
+    use crate::plan::{ApproverAnswer, CleanupResult, Progress, Started, TaskFailure};
     use crate::report::model::OutcomeState;
     use serde_json::json;
+
+    fn failure(error: &str, cause: &str) -> TaskFailure {
+        TaskFailure {
+            error: error.into(),
+            cause: cause.into(),
+        }
+    }
 
     const EXECUTION: &str = "arn:aws:states:eu-west-1:123456789012:execution:rp:x";
 
@@ -552,7 +553,11 @@ mod tests {
         );
         r.cleanup_result = Some(CleanupResult {
             report: serde_json::from_value(
-                json!({"state": "FAILED", "cause": "i-1 did not terminate"}),
+                json!({"state": "FAILED", "summary": "1 of 1 not terminated",
+                    "startedAt": "2026-12-06T05:00:00Z", "terminateJobIDs": ["drsjob-1"],
+                    "instances": 1, "terminated": 0, "failedCount": 1,
+                    "failed": [], "refusedCount": 0, "refused": [],
+                    "cause": "i-1 did not terminate"}),
             )
             .unwrap(),
         });

@@ -213,8 +213,11 @@ struct LambdaErrorCause {
 /// A `MEASURE` or `WRITE` request, parsed and checked: nothing invalid reaches AWS. `payload` is
 /// the request without its `operation`.
 pub fn parse_request(payload: Value) -> Result<(RunFacts, Planned), TaskError> {
-    let request: Request = contract::parse(payload)?;
-    let run = request.run;
+    run_facts(&contract::parse::<Request>(payload)?.run)
+}
+
+/// What the report says about `run`, and what its adapters are asked for.
+fn run_facts(run: &RunState) -> Result<(RunFacts, Planned), TaskError> {
     let plan = &run.plan;
     let since = validate::date_time("run.cleanup.since", &plan.cleanup.since)?;
     validate::date_time("run.startedAt", &plan.started_at)?;
@@ -290,7 +293,7 @@ pub fn parse_request(payload: Value) -> Result<(RunFacts, Planned), TaskError> {
             .collect(),
         preflight: serde_json::to_value(&plan.preflight).unwrap_or(Value::Null),
         approvals: results.iter().filter_map(approval_record).collect(),
-        cleanup: cleanup_record(&run),
+        cleanup: cleanup_record(run),
     };
     if let Some(m) = &run.measured {
         if !m.key.starts_with("runs/") {
@@ -306,7 +309,7 @@ pub fn parse_request(payload: Value) -> Result<(RunFacts, Planned), TaskError> {
             key_base: plan.cleanup.key_base.clone(),
             since: since.checked_sub(CLOCK_SKEW).unwrap_or(since),
             recovery_points,
-            measured: run.measured,
+            measured: run.measured.clone(),
         },
     ))
 }
@@ -406,18 +409,14 @@ pub fn parse(mut payload: Value) -> Result<Parsed, TaskError> {
             Parsed::Measure { facts, planned }
         }
         Operation::Write => {
-            let settled = payload
-                .pointer("/run/settled")
-                .cloned()
-                .map(|s| contract::parse_at::<Settled>("run.settled", s))
-                .transpose()?
-                .ok_or_else(|| {
-                    TaskError::invalid(
-                        "run.settled",
-                        "is required: the workflow settles the run (SETTLE) before its report",
-                    )
-                })?;
-            let (facts, planned) = parse_request(payload)?;
+            let run = contract::parse::<Request>(payload)?.run;
+            let settled = run.settled.clone().ok_or_else(|| {
+                TaskError::invalid(
+                    "run.settled",
+                    "is required: the workflow settles the run (SETTLE) before its report",
+                )
+            })?;
+            let (facts, planned) = run_facts(&run)?;
             Parsed::Write {
                 settled,
                 facts,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::input::{Trigger, Workflow};
 use super::options::ResolvedOptions;
 use crate::approval::{WaveApproval, WaveCount};
+use crate::cleanup::Cleanup;
 use crate::cleanup::CleanupPlan;
-use crate::cleanup::CleanupReport;
 use crate::contract::{
     JobReport, JobState, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tracked,
 };
@@ -344,10 +344,10 @@ pub struct Written {
     pub error: Option<String>,
 }
 
-/// What the drill cleanup wrote (`$.cleanupResult`); `NOT_NEEDED` when there was none.
+/// What the drill cleanup wrote (`$.cleanupResult`), or `No cleanup` when there was none.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct CleanupResult {
-    pub report: CleanupReport,
+    pub report: Cleanup,
 }
 
 /// Where `MEASURE` stored the evidence it read before the cleanup (`$.measured`).

@@ -8,7 +8,8 @@ by hand. The template is changed only where moto cannot do what CloudFormation d
 the state machines' DefinitionSubstitutions); moto itself runs as rehearsal.local_aws.LocalAws,
 which explains its adjustments of moto 5.2.1 (the interpreter's boto clients, Lambda invoke
 forwarded to the real handler, CloudFormation creating state machines in the interpreter's
-backend, a state machine running more than once, $$.State.EnteredTime as AWS writes it). Approval requests the deployed workflows
+backend, a state machine running more than once, $$.State.EnteredTime as AWS writes it,
+atomic DynamoDB writes, a task token answered once). Approval requests the deployed workflows
 publish to the stack's NotificationsTopic are approved automatically unless `approval` says
 otherwise ("reject", "never").
 
@@ -34,11 +35,9 @@ from pathlib import Path
 
 from moto.awslambda.exceptions import UnknownFunctionException
 
-from .approval import Approver
-from .completion import Completion, clear_wake_table
-from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
+from .harness import Harness
+from .local_aws import ACCOUNT, REGION
 from .processes import REPORT_BUCKET, ROOT, WAKE_TABLE
-from .workflow import Stats, forwarder
 
 SAM_PYTHON = Path(os.environ.get("DR_SAM_PYTHON", ROOT / ".tools" / "sam" / "bin" / "python"))
 STACK_NAME = "dr-orchestrator"
@@ -171,83 +170,26 @@ def for_moto(template):
     return template, notes
 
 
-class DeployedStack:
+class DeployedStack(Harness):
     """The stack created from the transformed template on a LocalAws (moto in server mode), its
-    Lambda functions served by `handlers` (a rehearsal.processes.Handlers or anything with its
-    invoke). `aws`: the LocalAws; default the one running in this process, else one of its own.
-    `approval`: what `wait` answers the approval requests on the stack's NotificationsTopic:
-    "auto" (approve), "reject" or "never"."""
+    Lambda functions served by `handlers`; the lifecycle, the approvals (`approval`: "auto",
+    "reject" or "never", answered as "deploy rehearsal") and the reading back are
+    rehearsal.harness.Harness's."""
 
     def __init__(self, handlers, template=None, stack_name=STACK_NAME, parameters=None, timeout=120, aws=None,
                  approval="auto"):
-        self.handlers = handlers
+        super().__init__(handlers, aws=aws, approval=approval, approved_by="deploy rehearsal")
         self.template = template if template is not None else transformed_template()
         self.stack_name = stack_name
         self.parameters = parameters or {}
         self.timeout = timeout
-        self.approval = approval
-        self.stats = Stats()
         self.notes = []
         self.skipped = {}  # resource types moto skipped -> logical IDs
-        self._aws = aws
-        self._own = None
-        self.aws = None
-        self.inbox = None
-        self.completion = None
-        self._approver = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self):
-        aws = self._aws or LocalAws.current
-        if aws is None:
-            self._own = aws = LocalAws().__enter__()
-        self.aws = aws
-        self.url = aws.url
-        self._previous_route = aws.route
-        try:
-            theirs = getattr(self.handlers, "aws_url", None)
-            if theirs and theirs != aws.url:
-                raise ValueError(f"the handlers call the local AWS at {theirs}, the stack is on {aws.url}")
-            aws.route = forwarder(self.handlers, self.stats, self._handler_of)
-            self._deploy()
-            if "NotificationsTopic" in self.resources:
-                # A topic's physical ID is its ARN.
-                self.inbox = Inbox(aws, self.physical_id("NotificationsTopic"))
-            self.restart_completion()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        if self.completion:
-            self.completion.stop()
-            self.completion = None
-        if self.inbox:
-            self.inbox.close()
-            self.inbox = None
-        if self.aws:
-            self.aws.route = self._previous_route
-        if self._own:
-            self._own.__exit__(*exc)
-            self._own = None
-
-    def client(self, service):
-        return self.aws.client(service)
-
-    def restart_completion(self):
-        """(Re)starts delivering dr-sim's completion events, through the stack's own rules, to
-        on-event, from now on; call it after resetting the sim (its job and event IDs start
-        over, so the wake table is emptied too)."""
-        if self.completion:
-            self.completion.stop()
-            self.completion = None
-        sim_url = getattr(self.handlers, "endpoint_url", None)
-        if not sim_url:
-            return
-        clear_wake_table(self.client("dynamodb"))
-        self.completion = Completion(self.aws, sim_url).start()
+    def _set_up(self, aws):
+        self._deploy()
+        # A topic's physical ID is its ARN.
+        return self.physical_id("NotificationsTopic") if "NotificationsTopic" in self.resources else None
 
     # -- deploying ---------------------------------------------------------------------------
 
@@ -338,46 +280,4 @@ class DeployedStack:
     def start(self, plan, name, state_machine="RecoveryPlanStateMachine"):
         """Starts an execution of a state machine the stack created (called `name`, or `name-2`,
         ... when that name was used already)."""
-        arn = self.state_machine_arn(state_machine)
-        return self.client("stepfunctions").start_execution(
-            stateMachineArn=arn, name=self.aws.execution_name(arn, name), input=json.dumps(plan))["executionArn"]
-
-    def wait(self, execution_arn, timeout=300, on_tick=None):
-        """Waits for the run to end, answering its approval requests by `approval`."""
-        sfn = self.client("stepfunctions")
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            self.approver.tick()
-            d = sfn.describe_execution(executionArn=execution_arn)
-            if d["status"] != "RUNNING":
-                return d
-            if on_tick:
-                on_tick()
-            time.sleep(0.5)
-        raise TimeoutError(f"{execution_arn} still running after {timeout} s")
-
-    @property
-    def approver(self):
-        """Answers each approval request once, as `approval` says when it arrives."""
-        if self._approver is None:
-            self._approver = Approver(self.client("stepfunctions"), self.notifications, self.approval,
-                                      approved_by="deploy rehearsal")
-        self._approver.mode = self.approval
-        return self._approver
-
-    def notifications(self):
-        """What the stack's NotificationsTopic published so far, in order (see Engine.notifications)."""
-        return self.inbox.read() if self.inbox else []
-
-    def history(self, execution_arn):
-        sfn = self.client("stepfunctions")
-        events, token = [], None
-        while True:
-            kw = {"executionArn": execution_arn, "maxResults": 1000}
-            if token:
-                kw["nextToken"] = token
-            page = sfn.get_execution_history(**kw)
-            events += page["events"]
-            token = page.get("nextToken")
-            if not token:
-                return events
+        return self.start_execution(self.state_machine_arn(state_machine), plan, name)

@@ -4,12 +4,11 @@ reads back what happened and what it published."""
 
 import io
 import json
-import time
 import zipfile
 
-from .approval import AUTO_APPROVER, MODES, Approver
-from .completion import Completion, create_rules, create_wake_table, template_rule_patterns
-from .local_aws import ACCOUNT, REGION, Inbox, LocalAws
+from .completion import create_rules, create_wake_table, template_rule_patterns
+from .harness import Harness
+from .local_aws import ACCOUNT, REGION
 from .processes import HANDLERS, REPORT_BUCKET, ROOT
 
 SUBSTITUTION_KEYS = {
@@ -60,101 +59,20 @@ def load_definition(name):
     return text
 
 
-class Stats:
-    """What the workflow cost: Lambda invocations by function."""
+class Engine(Harness):
+    """Step Functions on a LocalAws, with Lambda tasks forwarded to `handlers` (the lifecycle,
+    the approvals and the reading back are rehearsal.harness.Harness's).
 
-    def __init__(self):
-        self.invocations = {}
+    The first Engine on a LocalAws creates what the definitions refer to: a function per handler
+    (named as the handler), the notifications topic `dr-orchestrator-notifications`, the rules
+    and one state machine per workflow (`dr-orchestrator-<workflow>`, its definition updated
+    when the file changed); each Engine subscribes its own queue to the topic, so
+    `notifications()` is what was published while it was open. Any number of executions may
+    run, one after the other or together."""
 
-
-def forwarder(handlers, stats, resolve=None):
-    """A LocalAws route (moto's Lambda backend `invoke`): without Docker, moto's Lambda cannot
-    run a function, so the invocation goes to the real handler instead.
-    `resolve(backend, function_name)` names the handler of a function (default: the function's
-    name, the last part of an ARN) and may raise moto's own Lambda errors; `stats` counts
-    invocations by handler."""
-
-    def forward(backend, function_name, qualifier, body, headers, response_headers):
-        name = resolve(backend, function_name) if resolve else function_name.rsplit(":", 1)[-1]
-        payload = json.loads(body or "{}")
-        stats.invocations[name] = stats.invocations.get(name, 0) + 1
-        answer, errored = handlers.invoke(name, payload)
-        if errored:
-            response_headers["x-amz-function-error"] = "Unhandled"
-        return answer.encode()
-
-    return forward
-
-
-class Engine:
-    """Step Functions on a LocalAws, with Lambda tasks forwarded to `handlers`.
-
-    `aws`: the LocalAws to run on; default the one running in this process (LocalAws.current),
-    else one of its own for the Engine's lifetime. The first Engine on a LocalAws creates what
-    the definitions refer to: a function per handler (named as the handler), the notifications
-    topic `dr-orchestrator-notifications`, and one state machine per workflow
-    (`dr-orchestrator-<workflow>`, its definition updated when the file changed); each Engine
-    subscribes its own queue to the topic, so `notifications()` is what was published while it
-    was open. Any number of executions may run, one after the other or together.
-
-    `wait` answers the approval requests the runs publish (rehearsal.approval.Approver, also
-    `self.approver`) by `approval`: "auto" (approve as `approved_by`), "reject", "manual" (print
-    how to answer, and wait for a person) or "never"; `out` (e.g. print) shows every
-    notification as it arrives and each approval request in full."""
-
-    def __init__(self, handlers, aws=None, approval="auto", out=None, approved_by=AUTO_APPROVER):
-        self.handlers = handlers
-        self.stats = Stats()
-        self._aws = aws
-        self._own = None
-        self.inbox = None
-        self.completion = None
-        self._approval = (approval, out, approved_by)
-        if approval not in MODES:
-            raise ValueError(f"approval {approval!r}: one of {', '.join(MODES)}")
-
-    def __enter__(self):
-        aws = self._aws or LocalAws.current
-        if aws is None:
-            self._own = aws = LocalAws().__enter__()
-        self.aws = aws
-        self._previous_route = aws.route
-        try:
-            theirs = getattr(self.handlers, "aws_url", None)
-            if theirs and theirs != aws.url:
-                raise ValueError(f"the handlers call the local AWS at {theirs}, this Engine runs on {aws.url}")
-            aws.route = forwarder(self.handlers, self.stats)
-            self.sfn = aws.client("stepfunctions")
-            self._create_once()
-            self.inbox = Inbox(aws, self.topic_arn)
-            sim_url = getattr(self.handlers, "endpoint_url", None)
-            if sim_url:
-                # dr-sim's completion events, through the template's rules, to on-event.
-                self.completion = Completion(aws, sim_url).start()
-            approval, out, approved_by = self._approval
-            self.approver = Approver(self.sfn, self.notifications, approval, out=out, endpoint=aws.url,
-                                     approved_by=approved_by)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        if self.completion:
-            self.completion.stop()
-            self.completion = None
-        if self.inbox:
-            self.inbox.close()
-            self.inbox = None
-        self.aws.route = self._previous_route
-        if self._own:
-            self._own.__exit__(*exc)
-            self._own = None
-
-    @property
-    def url(self):
-        """The local AWS endpoint (Step Functions, SNS, SQS, ...)."""
-        return self.aws.url
+    def _set_up(self, aws):
+        self._create_once()
+        return self.topic_arn
 
     def _create_once(self):
         done = self.aws.state.setdefault("engine", {})
@@ -207,42 +125,27 @@ class Engine:
         return self.start_definition(f"dr-orchestrator-{workflow}", load_definition(workflow), plan, name)
 
     def start_definition(self, machine, definition, plan, name):
-        arn = self.state_machine(machine, definition)
-        return self.sfn.start_execution(stateMachineArn=arn, name=self.aws.execution_name(arn, name),
-                                        input=json.dumps(plan))["executionArn"]
+        return self.start_execution(self.state_machine(machine, definition), plan, name)
 
-    def wait(self, execution_arn, on_tick=None, timeout=900):
-        """Waits for the run to end, answering its approval requests (`approver`); `on_tick` is
-        called about twice a second meanwhile."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            self.approver.tick()
-            d = self.sfn.describe_execution(executionArn=execution_arn)
-            if d["status"] != "RUNNING":
-                self.approver.tick()  # what the run published at its end
-                return d
-            if on_tick:
-                on_tick()
-            time.sleep(0.5)
-        raise TimeoutError(f"{execution_arn} still running after {timeout} s")
 
-    def history(self, execution_arn):
-        events, token = [], None
-        while True:
-            kw = {"executionArn": execution_arn, "maxResults": 1000}
-            if token:
-                kw["nextToken"] = token
-            page = self.sfn.get_execution_history(**kw)
-            events += page["events"]
-            token = page.get("nextToken")
-            if not token:
-                return events
+def run_states(events):
+    """Every state a prepared run entered, with its input, in order (a refused run carries the
+    input as it was given, which the run state's types do not describe): what tests/run_state.rs
+    reads back."""
+    states = [{"state": e["stateEnteredEventDetails"]["name"], "input": json.loads(e["stateEnteredEventDetails"]["input"])}
+              for e in events if e["type"].endswith("StateEntered")]
+    return [] if any(s["state"] == "Report the refused run" for s in states) else states
 
-    def notifications(self):
-        """Every notification published to the topic since this Engine opened, in order:
-        {"subject", "message" (parsed JSON when it is JSON), "attributes" (name -> {"Type",
-        "Value"}, as SNS delivers them), "topicArn", "timestamp"}."""
-        return self.inbox.read()
+
+def budgeted(events):
+    """A history as tests/history_budget.rs reads it: each event's type and its details' name."""
+    def cut(event):
+        kept = {"type": event["type"]}
+        for key, value in event.items():
+            if key.endswith("EventDetails") and isinstance(value, dict) and "name" in value:
+                kept[key] = {"name": value["name"]}
+        return kept
+    return [cut(e) for e in events]
 
 
 def last_statuses(events):

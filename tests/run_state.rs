@@ -5,7 +5,7 @@
 //! be dropped, and a field whose shape differs would not parse: either fails here.
 //!
 //! The states come from `events/run-state/*.json`, written from e2e runs of every kind of run
-//! (`tests/e2e/test_run_state.py`), or from the file `DR_RUN_STATES` names: the e2e test runs
+//! (`python3 -m rehearsal.capture`), or from the file `DR_RUN_STATES` names: the e2e test runs
 //! this test on the states of the runs it has just made.
 
 use std::path::{Path, PathBuf};

@@ -6,27 +6,47 @@ use super::limits::HISTORY_EVENT_LIMIT;
 use super::run_state::PreparedPlan;
 use crate::error::TaskError;
 
-/// The most history events a run of `plan` can write if every round waits until it gives up.
-/// Per round: its tasks (about 10 events each) and one wait per interval that no event cut
-/// short (the callback task that times out, 6 events; the check, 5; the Choice, 2: 13 events);
-/// per wave a final check; plus the fixed states around them (the run report's two tasks among
-/// them, and the drill cleanup's polls: a Wait, a task and a Choice, 9 events).
+/// The history events the definition writes, by what it is doing. `tests/history_budget.rs`
+/// reads what e2e runs of the definition wrote, part by part, against these.
+pub mod events {
+    /// One wait that no event cut short: the callback task that times out (TaskStateEntered,
+    /// TaskScheduled, TaskStarted, TaskSubmitted, TaskTimedOut, TaskStateExited: 6), the check
+    /// (5) and the Choice (2).
+    pub const PER_WAIT: u64 = 13;
+    /// A round apart from its waits and its jobs: its Map iteration, the job-start Map and the
+    /// state that ends it.
+    pub const PER_ROUND: u64 = 12;
+    /// Each job a round starts: its iteration of the job-start Map, a Choice and the task.
+    pub const PER_JOB: u64 = 10;
+    /// A wave apart from its rounds: the loop's Choice and Pass, the one-branch Parallel, the
+    /// approval's routing, the judgement and the wave's notification.
+    pub const PER_WAVE: u64 = 35;
+    /// A wave that asks for approval: the callback task and the Pass that records the answer.
+    pub const PER_APPROVAL: u64 = 10;
+    /// The run apart from its waves: preparing, the run's notifications, the measurement, the
+    /// settlement, the report and the end.
+    pub const PER_RUN: u64 = 92;
+    /// Each poll of a drill's cleanup: a Wait, a task and a Choice.
+    pub const PER_CLEANUP_POLL: u64 = 9;
+}
+
+/// The most history events a run of `plan` can write if every round and the drill's cleanup
+/// wait until they give up, no event cutting a wait short: the sum of [`events`] over what the
+/// plan prepared.
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
-    // A callback task that times out writes TaskStateEntered, TaskScheduled, TaskStarted,
-    // TaskSubmitted, TaskTimedOut and TaskStateExited.
-    const ROUND_EVENTS_PER_POLL: u64 = 13;
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
-    // The cleanup after a drill polls its TERMINATE jobs like a round; the run's notifications
-    // (started, and how it ended: two publish tasks and a Choice) add 12.
-    let mut events = 92 + 9 * polls;
+    let mut total = events::PER_RUN + events::PER_CLEANUP_POLL * polls;
     for wave in &plan.waves {
-        // Each wave's WAVE_FINISHED is one more publish task (5 events).
-        events += if wave.approval.required { 45 } else { 35 };
+        total += events::PER_WAVE;
+        if wave.approval.required {
+            total += events::PER_APPROVAL;
+        }
         for round in &wave.rounds {
-            events += 12 + 10 * round.len() as u64 + ROUND_EVENTS_PER_POLL * polls;
+            total +=
+                events::PER_ROUND + events::PER_JOB * round.len() as u64 + events::PER_WAIT * polls;
         }
     }
-    events
+    total
 }
 
 pub(super) fn check_history_budget(plan: &PreparedPlan) -> Result<(), TaskError> {

@@ -18,7 +18,7 @@ from rehearsal.completion import clear_wake_table
 from rehearsal.local_aws import LocalAws
 from rehearsal.processes import REPORT_BUCKET, Handlers, Sim
 from rehearsal.report import fetch_report
-from rehearsal.workflow import Engine, cost, last_statuses, waits
+from rehearsal.workflow import Engine, budgeted, cost, last_statuses, run_states, waits
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 APPROVED_BY = "e2e (approval=auto)"
@@ -109,42 +109,41 @@ def entered(events):
     return {e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")}
 
 
-def run_states(events):
-    """Every state a prepared run entered, with its input, in order (a refused run carries the
-    input as it was given, which the run state's types do not describe)."""
-    states = [{"state": e["stateEnteredEventDetails"]["name"], "input": json.loads(e["stateEnteredEventDetails"]["input"])}
-              for e in events if e["type"].endswith("StateEntered")]
-    return [] if any(s["state"] == "Report the refused run" for s in states) else states
+def rust_test(name):
+    """The executable of the Rust integration test `tests/<name>.rs` (built if it is not)."""
+    built = subprocess.run(["cargo", "test", "-q", "-p", "dr-orchestrator", "--test", name, "--no-run",
+                            "--message-format=json"], cwd=ROOT, capture_output=True, text=True, check=True)
+    artifacts = [json.loads(line) for line in built.stdout.splitlines() if line.startswith("{")]
+    return next(a["executable"] for a in artifacts if a.get("executable") and a["target"]["name"] == name)
 
 
 @pytest.fixture(scope="session")
-def typed_states(tmp_path_factory):
-    """check(name, events): the Rust test tests/run_state.rs reads back every state the run wrote
-    into the run state's types (RunState, WaveState); it fails the calling test when one does not
-    read back whole."""
-    built = subprocess.run(["cargo", "test", "-q", "-p", "dr-orchestrator", "--test", "run_state", "--no-run",
-                            "--message-format=json"], cwd=ROOT, capture_output=True, text=True, check=True)
-    binary = [json.loads(line)["executable"] for line in built.stdout.splitlines()
-              if line.startswith("{") and json.loads(line).get("executable")
-              and json.loads(line)["target"]["name"] == "run_state"][0]
-    directory = tmp_path_factory.mktemp("run-states")
+def rust_checks(tmp_path_factory):
+    """check(name, events): two Rust tests read what the run wrote. tests/run_state.rs reads back
+    every state it entered into the run state's types (RunState, WaveState); tests/history_budget.rs
+    checks the history, part by part, against the history budget prepare-plan enforces. Either
+    failing fails the calling test."""
+    binaries = {"DR_RUN_STATES": rust_test("run_state"), "DR_RUN_HISTORIES": rust_test("history_budget")}
+    directory = tmp_path_factory.mktemp("run-checks")
 
     def check(name, events):
+        written = {"DR_RUN_HISTORIES": {name: budgeted(events)}}
         states = run_states(events)
-        if not states:
-            return
-        path = directory / f"{name}.json"
-        path.write_text(json.dumps({name: states}))
-        done = subprocess.run([binary, "--quiet"], env={**os.environ, "DR_RUN_STATES": str(path)},
-                              capture_output=True, text=True)
-        assert done.returncode == 0, f"{name}: a state does not read back into the run state's types:\n" \
-            + done.stdout[-3000:] + done.stderr[-2000:]
+        if states:
+            written["DR_RUN_STATES"] = {name: states}
+        for variable, content in written.items():
+            path = directory / f"{name}.{variable.lower()}.json"
+            path.write_text(json.dumps(content))
+            done = subprocess.run([binaries[variable], "--quiet"], env={**os.environ, variable: str(path)},
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, f"{name}: {variable} check failed:\n" \
+                + done.stdout[-3000:] + done.stderr[-2000:]
 
     return check
 
 
 @pytest.fixture
-def run(local, tmp_path_factory, typed_states):
+def run(local, tmp_path_factory, rust_checks):
     """run(workflow, plan, ...) -> Run. approval: "auto" approves every approval request (as
     APPROVED_BY), "reject" rejects it (error Rejected), "never" leaves it unanswered (the
     workflow's timeout ends the run)."""
@@ -176,8 +175,9 @@ def run(local, tmp_path_factory, typed_states):
             where = json.loads(result["output"])["report"]["html"] if result["status"] == "SUCCEEDED" \
                 else result.get("cause", "")
             assert report.parent.name in where, f"{arn}: the report's location is not in {where!r}"
-            # Every state it wrote is one the run state's types read back whole.
-            typed_states(arn.rsplit(":", 1)[-1], events)
+            # Every state it wrote is one the run state's types read back whole, and each part of
+            # its history is within the history budget.
+            rust_checks(arn.rsplit(":", 1)[-1], events)
             completion = engine.completion
             if completion:
                 completion.stop()

@@ -31,8 +31,12 @@ def free_port():
 
 
 def log_dir():
-    """Logs go outside the tree: cargo lambda watch rebuilds when a file in it changes."""
+    """Logs go outside the tree: cargo lambda watch rebuilds when a file in it changes. Each
+    pytest-xdist worker (PYTEST_XDIST_WORKER) writes its own."""
     path = Path(os.environ.get("DR_REHEARSAL_LOGS", Path(tempfile.gettempdir()) / "dr-rehearsal"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        path = path / worker
     path.mkdir(parents=True, exist_ok=True)
     return path
 

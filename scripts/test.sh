@@ -5,9 +5,10 @@
 #
 # Two slow steps that need little of what runs beside them go in the background: the SAM,
 # cfn-lint and checkov virtualenvs install (network) while cargo compiles, and the deployment
-# checks (their `sam build` is the arm64 release build) run while the Python tests, which mostly
-# wait on the workflows' timers, run. Each one's output is printed when it is waited for, and
-# its failure fails the command.
+# checks (their `sam build` is the arm64 release build, in its own target directory) run while
+# the Python tests, which mostly wait on the workflows' timers, run in two pytest-xdist workers.
+# Each background step's output is printed when it is waited for, and its failure fails the
+# command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,13 +43,16 @@ done
 say "SAM, cfn-lint and checkov virtualenvs (tests/template reads SAM's transform)"
 finish "$tools" "$logs/tools.log"
 
-say "pytest: boto3 conformance of the local endpoint, the transformed template, the browser check, end-to-end workflows and run reports, the deploy rehearsal"
-DR_REQUIRE_BROWSER=1 python3 -m pytest -q tests/conformance tests/template tests/browser tests/e2e tests/deploy rehearsal
+say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build (in the background)"
+bash scripts/check_deploy.sh > "$logs/deploy.log" 2>&1 &
+deploy=$!
+
+say "pytest (two workers, a test file each at a time): boto3 conformance of the local endpoint, the transformed template, the browser check, end-to-end workflows and run reports, the deploy rehearsal"
+DR_REQUIRE_BROWSER=1 python3 -m pytest -q -n 2 --dist loadfile \
+  tests/conformance tests/template tests/browser tests/e2e tests/deploy rehearsal
 
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"
 bash bench/run.sh --smoke --out "${TMPDIR:-/tmp}/dr-orchestrator-bench-smoke.json"
 
-# Not beside the Python tests: under the arm64 build's load, an event-timing e2e test flaked
-# (test_duplicated_and_late_events_do_no_harm, one of two fresh-clone runs).
-say "deployment: SAM's transform, sam validate, cfn-lint on the transformed template, checkov, sam build"
-bash scripts/check_deploy.sh
+say "deployment checks (started beside the Python tests)"
+finish "$deploy" "$logs/deploy.log"

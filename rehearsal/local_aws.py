@@ -23,8 +23,8 @@ moto 5.2.1 is adjusted in seven places while a LocalAws runs, each explained whe
    (2026-11-25T06:40:09.306Z).
 6. A DynamoDB write is atomic, its condition included (one write at a time).
 7. A task token answers once: SendTaskSuccess / SendTaskFailure on a task already answered, or
-   timed out, fails with TaskTimedOut, as in Step Functions (moto would accept the first and
-   answer HTTP 500 to the second).
+   timed out, fails with TaskTimedOut, as in Step Functions (moto accepted a second answer, and
+   an answer after the task's timeout, writing a TaskSucceeded after the TaskTimedOut).
 
 6 and 7 make the local AWS as strict as AWS where moto is more lenient: without them, two
 `on-event` calls at the same moment could both claim a wake and both resume the same task, and
@@ -53,6 +53,8 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.asl.component.state import state as parser_state
 from moto.core.exceptions import AWSError
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackPoolManager
 from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -75,8 +77,12 @@ def _serialised(write, lock):
     return one_at_a_time
 
 
+# Held while a task token is answered or marked timed out: one or the other, as in Step Functions.
+_CALLBACK_LOCK = threading.Lock()
+
+
 def _answer_once(notify):
-    lock = threading.Lock()
+    lock = _CALLBACK_LOCK
 
     @functools.wraps(notify)
     def once(pool, callback_id, outcome):
@@ -91,6 +97,22 @@ def _answer_once(notify):
             return notify(pool, callback_id, outcome)
 
     return once
+
+
+def _time_out_callbacks(evaluate):
+    @functools.wraps(evaluate)
+    def with_timeout(state, env):
+        try:
+            return evaluate(state, env)
+        except EvalTimeoutError:
+            task = env.states.context_object.context_object_data.get("Task") or {}
+            endpoint = env.callback_pool_manager.get(task["Token"]) if "Token" in task else None
+            if endpoint is not None:
+                with _CALLBACK_LOCK:
+                    endpoint.report(CallbackConsumerTimeout())
+            raise
+
+    return with_timeout
 
 
 class _AwsTime(datetime.datetime):
@@ -251,8 +273,17 @@ class LocalAws:
         #    message and answers HTTP 500: the error is raised here, whole.
         self._saved["callback_notify"] = CallbackPoolManager.notify
         CallbackPoolManager.notify = _answer_once(CallbackPoolManager.notify)
+        #    moto times a task out in the state's thread, but never tells the task's callback:
+        #    the thread that waits for the answer goes on, and a late SendTaskSuccess is
+        #    accepted and written into the history after the TaskTimedOut (under load, events
+        #    written that way also broke GetExecutionHistory with HTTP 500). The callback of a
+        #    task that timed out is marked so, and answers TaskTimedOut as above.
+        self._saved["evaluate_with_timeout"] = ExecutionState._evaluate_with_timeout
+        ExecutionState._evaluate_with_timeout = _time_out_callbacks(ExecutionState._evaluate_with_timeout)
 
     def _revert(self):
+        if "evaluate_with_timeout" in self._saved:
+            ExecutionState._evaluate_with_timeout = self._saved.pop("evaluate_with_timeout")
         if "callback_notify" in self._saved:
             CallbackPoolManager.notify = self._saved.pop("callback_notify")
         for name in DYNAMODB_WRITES:

@@ -234,6 +234,33 @@ def test_a_task_token_answers_once_as_in_step_functions(aws):
         assert json.loads(done["output"])["approval"] == {"approvedBy": "first"}
 
 
+def test_an_answer_after_the_task_timed_out_is_refused_and_never_written(aws):
+    """Adjustment 7, the timeout: Step Functions answers TaskTimedOut and writes nothing; moto
+    accepted it and wrote a TaskSucceeded after the TaskTimedOut."""
+    definition = json.loads(approval_definition(timeout=1))
+    definition["States"]["Approve"]["Catch"][0]["Next"] = "Linger"
+    definition["States"]["Linger"] = {"Type": "Wait", "Seconds": 3, "End": True}
+    text = json.dumps(definition)
+    for key, value in substitutions().items():
+        text = text.replace("${" + key + "}", value)
+    with Engine(FakeHandlers(), aws, approval="never") as engine:
+        arn = engine.start_definition("late-answer", text, {"planName": "payments-dr"}, "late")
+        for _ in range(200):
+            engine.approver.tick()
+            history = engine.history(arn)
+            if any(e["type"] == "TaskTimedOut" for e in history):
+                break
+            time.sleep(0.05)
+        (request,) = engine.approver.requests
+        with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
+            engine.sfn.send_task_success(taskToken=request["message"]["taskToken"],
+                                         output=json.dumps({"approvedBy": "late"}))
+        done = engine.wait(arn, timeout=60)
+        assert done["status"] == "SUCCEEDED", done
+        assert [e["type"] for e in engine.history(arn) if e["type"] in ("TaskSucceeded", "TaskTimedOut")] \
+            == ["TaskSucceeded", "TaskTimedOut"]  # the Lambda task's, then the approval's: nothing after
+
+
 def test_of_many_conditional_writes_at_the_same_moment_exactly_one_wins(aws):
     """Adjustment 6: the wake's claim is a conditional UpdateItem; on DynamoDB exactly one of
     concurrent claims passes its condition. 40 claims race on each of 10 items, from as many

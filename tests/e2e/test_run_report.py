@@ -3,6 +3,7 @@
 two runs ending at once both stay in, and the page as headless Chromium renders it."""
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -22,9 +23,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("DR_TEST_OUTPUT", ROOT / "target" / "test-output"))
 
 
+def seconds(x):
+    """Whole seconds as the report rounds them (Rust's f64::round: half away from zero; Python's
+    round() would take 4.5 to 4)."""
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
 def epoch(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
 
 def duration_text(seconds):
     """As the page writes durations (report::measure::duration_text)."""
@@ -33,11 +39,9 @@ def duration_text(seconds):
     h, m, s = s // 3600, (s % 3600) // 60, s % 60
     return f"{sign}{h}h {m:02d}m {s:02d}s" if h else (f"{sign}{m}m {s:02d}s" if m else f"{sign}{s}s")
 
-
 def sim_servers(run):
     """source server -> (job, member) of the run's launch jobs, from dr-sim's own state."""
     return {s["sourceServerID"]: (j, s) for j in run.jobs() for s in j["servers"]}
-
 
 def test_the_drill_report_measures_rto_and_rpo_from_what_drs_recorded(run):
     r = run("recovery-plan", DRILL)
@@ -54,16 +58,16 @@ def test_the_drill_report_measures_rto_and_rpo_from_what_drs_recorded(run):
         assert s["launchStatus"] == "LAUNCHED" and s["jobId"] == job["jobID"]
         assert s["recoveryInstanceId"] == member["recoveryInstanceID"]
         # RTO: the job's end (dr-sim ends a job when its last server settles) after the run's start.
-        assert s["rtoSeconds"] == round(job["endsMs"] / 1000 - start), (sid, s, job["endsMs"])
+        assert s["rtoSeconds"] == seconds(job["endsMs"] / 1000 - start), (sid, s, job["endsMs"])
         assert epoch(s["launchStartedAt"]) == pytest.approx(member["settlesMs"] / 1000, abs=0.002)
         # RPO: the run's start after the point in time the instance launched from (never < 0).
-        assert s["rpoSeconds"] == max(0, round(start - member["snapshotMs"] / 1000)), (sid, s)
+        assert s["rpoSeconds"] == max(0, seconds(start - member["snapshotMs"] / 1000)), (sid, s)
         assert s["rto"] == "PASS" and s["rpo"] == "PASS"
     (restore,) = report["restores"]
     (sim_restore,) = r.sim["restoreJobs"]
     assert restore["restoreJobId"] == sim_restore["restoreJobId"] and restore["status"] == "COMPLETED"
-    assert restore["rtoSeconds"] == round(sim_restore["endsMs"] / 1000 - start)
-    assert restore["rpoSeconds"] == round(start - sim_restore["recoveryPointCreatedMs"] / 1000)
+    assert restore["rtoSeconds"] == seconds(sim_restore["endsMs"] / 1000 - start)
+    assert restore["rpoSeconds"] == seconds(start - sim_restore["recoveryPointCreatedMs"] / 1000)
     assert restore["createdResourceArn"].startswith("arn:aws:elasticfilesystem:")
     # The verdict: the plan's targets (30 min RTO, 15 min RPO) met, and by how much.
     verdict = report["verdict"]
@@ -75,7 +79,6 @@ def test_the_drill_report_measures_rto_and_rpo_from_what_drs_recorded(run):
     assert r.output["report"]["verdict"] == "MET" and r.output["report"]["written"] is True
     assert [w["state"] for w in report["waves"]] == ["SUCCEEDED"] * 3
     assert report["cleanup"]["state"] == "CLEANED"
-
 
 def test_a_failed_drill_leaves_a_report_that_names_what_did_not_recover(run):
     broken = "s-0a1b2c3d4e5f60006"  # wave 1
@@ -98,7 +101,6 @@ def test_a_failed_drill_leaves_a_report_that_names_what_did_not_recover(run):
     # Measured before the cleanup terminated the instances: their snapshot times are known.
     assert all("rpoSeconds" in s for s in report["servers"] if s["launchStatus"] == "LAUNCHED")
     assert report["cleanup"]["state"] == "CLEANED"
-
 
 def test_runs_ending_at_once_all_stay_in_the_history(run, local):
     _, aws, handlers = local
@@ -130,7 +132,6 @@ def test_runs_ending_at_once_all_stay_in_the_history(run, local):
     page = s3.get_object(Bucket=REPORT_BUCKET, Key="runs/index.html")["Body"].read().decode()
     for execution_id in ids:
         assert f'data-execution="{execution_id}"' in page, execution_id
-
 
 @pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("DR_REQUIRE_BROWSER") != "1",
                     reason="headless Chromium (/usr/bin/chromium) is not installed: bash scripts/setup.sh --with-browser")

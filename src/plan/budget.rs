@@ -2,7 +2,7 @@
 //! prepared plan whose rounds could write more if every job waited until it gave up is refused
 //! before it starts.
 
-use super::limits::HISTORY_EVENT_LIMIT;
+use super::limits::{HISTORY_EVENT_LIMIT, MAX_PREPARED_PLAN_BYTES, STATE_BYTES_LIMIT};
 use super::run_state::PreparedPlan;
 use crate::error::TaskError;
 
@@ -49,6 +49,34 @@ pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     total
 }
 
+/// A prepared plan over [`MAX_PREPARED_PLAN_BYTES`] is refused before anything starts: the
+/// workflow carries it in every state, and a state over Step Functions' 256 KiB ends the run
+/// with no report.
+pub(super) fn check_size(plan: &PreparedPlan) -> Result<(), TaskError> {
+    let bytes = serde_json::to_vec(plan)
+        .map_err(|e| TaskError::Unexpected {
+            message: format!("the prepared plan does not serialise: {e}"),
+        })?
+        .len();
+    if bytes > MAX_PREPARED_PLAN_BYTES {
+        let jobs: usize = plan
+            .waves
+            .iter()
+            .flat_map(|w| &w.rounds)
+            .map(|r| r.len())
+            .sum();
+        return Err(TaskError::invalid(
+            "options.batchSize",
+            format!(
+                "the prepared plan ({} servers, {} restores in {jobs} jobs) is {bytes} bytes, more than the {MAX_PREPARED_PLAN_BYTES} a run may start with (the workflow carries it in every state, and Step Functions holds at most {STATE_BYTES_LIMIT} bytes per state): put more servers in each job (batchSize), or split the plan",
+                plan.servers,
+                plan.restores
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn check_history_budget(plan: &PreparedPlan) -> Result<(), TaskError> {
     let events = worst_case_history(plan);
     if events > HISTORY_EVENT_LIMIT {
@@ -70,6 +98,42 @@ mod tests {
     use crate::plan::fixtures::{inventory, plan, prepare, servers};
     use crate::plan::input::Trigger;
     use crate::plan::rounds::ActiveLoad;
+
+    #[test]
+    fn a_prepared_plan_too_large_to_carry_is_refused_before_it_starts() {
+        // 1,000 servers one per job: the figure the limit was set against (about 426 KiB).
+        let p = plan(serde_json::json!({"isDrill": true,
+            "options": {"batchSize": 1, "maxConcurrentJobs": 20, "giveUpAfterSeconds": 600,
+                        "pollIntervalSeconds": 60},
+            "waves": [{"name": "a", "sourceServers": servers(0, 500)},
+                      {"name": "b", "sourceServers": servers(500, 1000)}]}));
+        let err = prepare(
+            &p,
+            &inventory(1000),
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap_err();
+        let TaskError::InvalidInput { field, constraint } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field, "options.batchSize");
+        assert!(
+            constraint.contains("more than the 131072 a run may start with"),
+            "{constraint}"
+        );
+        // The same servers in jobs of 100 fit.
+        let p = plan(serde_json::json!({"isDrill": true,
+            "waves": [{"name": "a", "sourceServers": servers(0, 500)},
+                      {"name": "b", "sourceServers": servers(500, 1000)}]}));
+        prepare(
+            &p,
+            &inventory(1000),
+            Trigger::console(),
+            ActiveLoad::default(),
+        )
+        .unwrap();
+    }
 
     #[test]
     fn a_plan_that_could_exhaust_the_execution_history_is_refused_before_it_starts() {

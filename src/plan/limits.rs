@@ -116,5 +116,12 @@ pub const DRS_MAX_SERVERS_IN_ACTIVE_JOBS: usize = 500;
 pub const DRS_MAX_CONCURRENT_JOBS: usize = 20;
 /// Step Functions: events in one execution's history.
 pub const HISTORY_EVENT_LIMIT: u64 = 25_000;
+/// Step Functions: bytes of one state's input or output (256 KiB). A larger state fails the
+/// execution with `States.DataLimitExceeded`, which no `States.ALL` catches: no report, no
+/// notification.
+pub const STATE_BYTES_LIMIT: usize = 262_144;
+/// The prepared plan's largest size: half a state, the other half left for what the run adds
+/// to it (each wave's result, the measurements' key, the settlement, the ending).
+pub const MAX_PREPARED_PLAN_BYTES: usize = STATE_BYTES_LIMIT / 2;
 /// Wave and plan names: at most this many characters.
 pub const MAX_NAME_LEN: usize = 128;

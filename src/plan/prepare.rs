@@ -4,7 +4,7 @@
 //! written, and the history budget checked; a run that preflight blocks fails here, before
 //! anything starts.
 
-use super::budget::check_history_budget;
+use super::budget::{check_history_budget, check_size};
 use super::input::{FailbackPlan, PrepareInput, RecoveryPlan, RestorePlan, Trigger, Workflow};
 use super::limits::MAX_SERVERS_PER_PLAN;
 use super::options::{Defaults, PreflightMode, ResolvedOptions};
@@ -262,6 +262,7 @@ fn finish_prepared(
     let mut plan = plan;
     notify::annotate(&mut plan);
     check_history_budget(&plan)?;
+    check_size(&plan)?;
     Ok(plan)
 }
 
@@ -316,7 +317,9 @@ fn ask_approvals(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::fixtures::{inventory, plan, prepare, round_sizes, servers, sid};
+    use crate::plan::fixtures::{
+        inventory, plan, prepare, prepare_with, round_sizes, servers, sid,
+    };
     use crate::plan::input::TriggerKind;
     use crate::plan::limits::APPROVAL_TIMEOUT_SECONDS;
     use crate::preflight::Verdict;
@@ -475,26 +478,44 @@ mod tests {
             "event:6a7e8feb-b491-4cf7-a9f1-bf3703467718#w0#b0"
         );
         assert_eq!(prepared.trigger.kind, TriggerKind::Event);
-        // A disaster event's real recovery waits for a person even if the plan says it need not.
+        // A disaster event's real recovery waits for a person even in a deployment that waives
+        // real runs' approval, and with the plan agreeing.
         let waived = plan(
             serde_json::json!({"isDrill": false, "options": {"approval": "NOT_REQUIRED"},
             "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}),
         );
-        let prepared = prepare(
+        let waiving = Defaults {
+            approval: crate::plan::options::ApprovalMode::NotRequired,
+            ..Defaults::default()
+        };
+        let prepared = prepare_with(
             &waived,
             &inventory(1),
             prepared.trigger.clone(),
             ActiveLoad::default(),
+            waiving,
         )
         .unwrap();
         assert!(prepared.waves[0].approval.required);
-        let console = prepare(
+        let console = prepare_with(
             &waived,
             &inventory(1),
             Trigger::console(),
             ActiveLoad::default(),
+            waiving,
         )
         .unwrap();
         assert!(!console.waves[0].approval.required);
+        // In a deployment that requires it, the plan's waiver is refused before anything runs.
+        let refused = prepare(
+            &waived,
+            &inventory(1),
+            Trigger::console(),
+            ActiveLoad::default(),
+        );
+        assert!(
+            matches!(&refused, Err(TaskError::InvalidInput { field, .. }) if field == "options.approval"),
+            "{refused:?}"
+        );
     }
 }

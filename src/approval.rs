@@ -5,10 +5,13 @@
 //! `options.approvalTimeoutSeconds` ends the run with `ApprovalTimedOut`.
 //!
 //! Who must approve:
-//! - a real recovery and every failback, unless the plan says `options.approval:
-//!   "NOT_REQUIRED"` (the deployment's `RealRunApproval` is the default when it does not);
+//! - a real run (a real recovery, a failback, a restore-only run: each changes production),
+//!   unless the deployment's `RealRunApproval` is `NOT_REQUIRED`. Only the deployment may waive
+//!   it: a real run whose plan says `options.approval: "NOT_REQUIRED"` while the deployment
+//!   requires approval is refused before anything starts ([`is_real`],
+//!   `plan::check::approval_not_waived`);
 //! - a real recovery started by a disaster event, always, unless the deployment sets
-//!   `SkipApprovalForDisasterEvents` (dangerous, off by default): the plan cannot turn it off;
+//!   `SkipApprovalForDisasterEvents` (dangerous, off by default), whatever `RealRunApproval` says;
 //! - a drill only when its plan says `options.approval: "REQUIRED"`;
 //! - any wave that says `"pauseBefore": true`, drills too.
 
@@ -34,6 +37,14 @@ pub struct Policy {
     pub disaster_events_skip: bool,
 }
 
+/// Whether a run changes production: a real recovery, a failback, a restore-only run.
+pub fn is_real(workflow: Workflow, is_drill: bool) -> bool {
+    match workflow {
+        Workflow::RecoveryPlan => !is_drill,
+        Workflow::Failback | Workflow::Restore => true,
+    }
+}
+
 /// Why a run must be approved before it starts, or `None`.
 pub fn run_reason(
     policy: Policy,
@@ -41,13 +52,10 @@ pub fn run_reason(
     is_drill: bool,
     trigger: TriggerKind,
 ) -> Option<String> {
-    let real = match workflow {
-        Workflow::RecoveryPlan => !is_drill,
-        Workflow::Failback => true,
-        Workflow::Restore => false,
-    };
+    let real = is_real(workflow, is_drill);
     let what = match workflow {
         Workflow::Failback => "a failback",
+        Workflow::Restore => "a restore",
         _ if real => "a real recovery",
         _ => "this drill",
     };
@@ -56,16 +64,15 @@ pub fn run_reason(
             "{what} started by an event always waits for a person (the deployment's SkipApprovalForDisasterEvents is false)"
         ));
     }
-    match (policy.plan, real) {
-        (Some(ApprovalMode::Required), _) => Some(format!(
-            "the plan asks for approval before {what} (options.approval REQUIRED)"
-        )),
-        (Some(ApprovalMode::NotRequired), _) => None,
-        (None, true) if policy.deployment_default == ApprovalMode::Required => Some(format!(
+    if real && policy.deployment_default == ApprovalMode::Required {
+        // A plan's NOT_REQUIRED was refused before this (plan::check): only the deployment
+        // waives a real run's approval.
+        return Some(format!(
             "{what} waits for a person (the deployment's RealRunApproval is REQUIRED)"
-        )),
-        (None, _) => None,
+        ));
     }
+    (policy.plan == Some(ApprovalMode::Required))
+        .then(|| format!("the plan asks for approval before {what} (options.approval REQUIRED)"))
 }
 
 /// One wave's approval, as the workflow reads it: `required` routes, the rest is what the
@@ -170,12 +177,18 @@ impl PreflightSummary {
 pub fn ask(request: Request) -> WaveApproval {
     let kind = match (request.workflow, request.is_drill) {
         (Workflow::Failback, _) => "failback",
+        (Workflow::Restore, _) => "REAL restore",
         (_, true) => "drill",
         _ => "REAL recovery",
     };
+    let size = match (request.servers, request.restores) {
+        (servers, 0) => format!("{servers} servers"),
+        (0, restores) => format!("{restores} restores"),
+        (servers, restores) => format!("{servers} servers, {restores} restores"),
+    };
     let subject = subject(&format!(
-        "Approve {kind} of {}: {} before it starts ({} servers)",
-        request.plan_name, request.wave, request.servers
+        "Approve {kind} of {}: {} before it starts ({size})",
+        request.plan_name, request.wave
     ));
     WaveApproval {
         required: true,
@@ -219,42 +232,64 @@ mod tests {
     }
 
     #[test]
-    fn a_real_recovery_waits_and_a_drill_does_not_by_default() {
+    fn a_real_run_waits_and_a_drill_does_not_by_default() {
         let p = policy(None);
-        assert!(run_reason(p, Workflow::RecoveryPlan, false, TriggerKind::Console).is_some());
-        assert!(run_reason(p, Workflow::Failback, false, TriggerKind::Console).is_some());
+        for (workflow, is_drill) in [
+            (Workflow::RecoveryPlan, false),
+            (Workflow::Failback, false),
+            (Workflow::Restore, false),
+        ] {
+            let reason = run_reason(p, workflow, is_drill, TriggerKind::Console);
+            assert!(
+                reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("RealRunApproval")),
+                "{workflow:?}: {reason:?}"
+            );
+        }
         assert!(run_reason(p, Workflow::RecoveryPlan, true, TriggerKind::Console).is_none());
-        assert!(run_reason(p, Workflow::Restore, false, TriggerKind::Console).is_none());
         let asked = policy(Some(ApprovalMode::Required));
         assert!(run_reason(asked, Workflow::RecoveryPlan, true, TriggerKind::Schedule).is_some());
     }
 
     #[test]
-    fn the_plan_or_the_deployment_may_waive_approval_but_not_for_a_disaster_event() {
-        let waived = policy(Some(ApprovalMode::NotRequired));
-        assert!(run_reason(waived, Workflow::RecoveryPlan, false, TriggerKind::Console).is_none());
-        let reason = run_reason(waived, Workflow::RecoveryPlan, false, TriggerKind::Event)
-            .expect("an event's real recovery waits");
-        assert!(reason.contains("SkipApprovalForDisasterEvents"), "{reason}");
+    fn only_the_deployment_waives_a_real_runs_approval_and_never_a_disaster_events() {
+        // A plan's waiver does not reach here (plan::check refuses it); were it to, the run
+        // would still wait.
+        let waived_by_plan = policy(Some(ApprovalMode::NotRequired));
+        assert!(run_reason(
+            waived_by_plan,
+            Workflow::RecoveryPlan,
+            false,
+            TriggerKind::Console
+        )
+        .is_some());
         let deployment_waives = Policy {
             plan: None,
             deployment_default: ApprovalMode::NotRequired,
             disaster_events_skip: false,
         };
-        assert!(run_reason(
+        for workflow in [
+            Workflow::RecoveryPlan,
+            Workflow::Failback,
+            Workflow::Restore,
+        ] {
+            assert!(run_reason(deployment_waives, workflow, false, TriggerKind::Console).is_none());
+        }
+        // ... unless the plan itself asks.
+        let plan_asks = Policy {
+            plan: Some(ApprovalMode::Required),
+            ..deployment_waives
+        };
+        assert!(run_reason(plan_asks, Workflow::Restore, false, TriggerKind::Console).is_some());
+        let reason = run_reason(
             deployment_waives,
             Workflow::RecoveryPlan,
             false,
-            TriggerKind::Console
+            TriggerKind::Event,
         )
-        .is_none());
-        assert!(run_reason(
-            deployment_waives,
-            Workflow::RecoveryPlan,
-            false,
-            TriggerKind::Event
-        )
-        .is_some());
+        .expect("an event's real recovery waits");
+        assert!(reason.contains("SkipApprovalForDisasterEvents"), "{reason}");
         let dangerous = Policy {
             disaster_events_skip: true,
             ..deployment_waives

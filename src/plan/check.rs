@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::input::{FailbackPlan, RecoveryPlan, RestorePlan, RestoreSpec};
+use super::input::{FailbackPlan, RecoveryPlan, RestorePlan, RestoreSpec, Workflow};
 use super::limits::{
     Limit, APPROVAL_TIMEOUT_SECONDS, BATCH_SIZE, GIVE_UP_AFTER_SECONDS,
     KEEP_DRILL_INSTANCES_MINUTES, MAX_CONCURRENT_JOBS, MAX_NAME_LEN, MAX_REPLICATION_LAG_SECONDS,
     MAX_RESTORES_PER_PLAN, MAX_SERVERS_PER_PLAN, MAX_WAVES, POLL_INTERVAL_SECONDS,
     RPO_TARGET_MINUTES, RTO_TARGET_MINUTES,
 };
-use super::options::{Defaults, Options, PreflightMode, ResolvedOptions};
+use super::options::{ApprovalMode, Defaults, Options, PreflightMode, ResolvedOptions};
 use crate::contract::Tags;
 use crate::error::TaskError;
 use crate::report::model::Targets;
@@ -184,6 +184,15 @@ pub fn check_recovery_plan(
             "is required: true for a drill, false for a real recovery".into(),
         ));
     }
+    if let Some(is_drill) = plan.is_drill {
+        approval_not_waived(
+            Workflow::RecoveryPlan,
+            is_drill,
+            &plan.options,
+            defaults,
+            &mut problems,
+        );
+    }
     if plan.is_drill == Some(false) && plan.options.keep_drill_instances_minutes.is_some() {
         problems.push((
             "options.keepDrillInstancesMinutes".into(),
@@ -310,7 +319,16 @@ pub fn check_restore_plan(
             "pollIntervalSeconds",
             "giveUpAfterSeconds",
             "maxConcurrentJobs",
+            "approval",
+            "approvalTimeoutSeconds",
         ],
+        &mut problems,
+    );
+    approval_not_waived(
+        Workflow::Restore,
+        false,
+        &plan.options,
+        defaults,
         &mut problems,
     );
     name("planName", plan.plan_name.as_deref(), false, &mut problems);
@@ -351,6 +369,13 @@ pub fn check_failback_plan(
         ],
         &mut problems,
     );
+    approval_not_waived(
+        Workflow::Failback,
+        false,
+        &plan.options,
+        defaults,
+        &mut problems,
+    );
     name("planName", plan.plan_name.as_deref(), false, &mut problems);
     plan_tags(&plan.tags, &mut problems);
     let ids = &plan.recovery_instance_ids;
@@ -377,6 +402,26 @@ pub fn check_failback_plan(
         }
     }
     finish(problems, options)
+}
+
+/// A real run's approval is the deployment's to waive (`RealRunApproval`), never the plan's: a
+/// plan that says `NOT_REQUIRED` for one while the deployment requires approval is refused.
+fn approval_not_waived(
+    workflow: Workflow,
+    is_drill: bool,
+    options: &Options,
+    defaults: &Defaults,
+    problems: &mut Vec<Problem>,
+) {
+    if crate::approval::is_real(workflow, is_drill)
+        && options.approval == Some(ApprovalMode::NotRequired)
+        && defaults.approval == ApprovalMode::Required
+    {
+        problems.push((
+            "options.approval".into(),
+            "a plan cannot waive the approval of a real run (a real recovery, a failback or a restore): the deployment's RealRunApproval is REQUIRED; leave options.approval out or set it to REQUIRED".into(),
+        ));
+    }
 }
 
 fn check_restore(at: &str, restore: &RestoreSpec, problems: &mut Vec<Problem>) {
@@ -449,6 +494,53 @@ mod tests {
         ] {
             assert!(constraint.contains(field), "{field} in {constraint}");
         }
+    }
+
+    #[test]
+    fn a_plan_cannot_waive_a_real_runs_approval_only_the_deployment_can() {
+        let waiving = |is_drill: bool| {
+            plan(serde_json::json!({"isDrill": is_drill,
+                "options": {"approval": "NOT_REQUIRED"},
+                "waves": [{"name": "w", "sourceServers": servers(0, 1)}]}))
+        };
+        let Err(TaskError::InvalidInput { field, constraint }) =
+            check_recovery_plan(&waiving(false), &Defaults::default())
+        else {
+            panic!("a real recovery's waiver is refused")
+        };
+        assert_eq!(field, "options.approval");
+        assert!(
+            constraint.contains("RealRunApproval is REQUIRED"),
+            "{constraint}"
+        );
+        // A drill may say it; a deployment that waives real runs' approval lets the plan agree.
+        assert!(check_recovery_plan(&waiving(true), &Defaults::default()).is_ok());
+        let waived = Defaults {
+            approval: ApprovalMode::NotRequired,
+            ..Defaults::default()
+        };
+        assert!(check_recovery_plan(&waiving(false), &waived).is_ok());
+        let restore: RestorePlan = crate::contract::parse(serde_json::json!({
+            "options": {"approval": "NOT_REQUIRED"},
+            "restores": [{"recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0",
+                          "metadata": {"availabilityZone": "eu-west-1a"}}]}))
+        .unwrap();
+        let Err(TaskError::InvalidInput { field, .. }) =
+            check_restore_plan(&restore, &Defaults::default())
+        else {
+            panic!("a restore's waiver is refused")
+        };
+        assert_eq!(field, "options.approval");
+        let failback: FailbackPlan = crate::contract::parse(serde_json::json!({
+            "recoveryInstanceIDs": ["i-0123456789abcdef0"],
+            "options": {"approval": "NOT_REQUIRED"}}))
+        .unwrap();
+        let Err(TaskError::InvalidInput { field, .. }) =
+            check_failback_plan(&failback, &Defaults::default())
+        else {
+            panic!("a failback's waiver is refused")
+        };
+        assert_eq!(field, "options.approval");
     }
 
     #[test]

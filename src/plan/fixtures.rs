@@ -52,14 +52,25 @@ pub(super) fn prepare(
     trigger: Trigger,
     active: ActiveLoad,
 ) -> Result<PreparedPlan, TaskError> {
+    prepare_with(p, inv, trigger, active, Defaults::default())
+}
+
+/// [`prepare`] in a deployment with these defaults.
+pub(super) fn prepare_with(
+    p: &RecoveryPlan,
+    inv: &Inventory,
+    trigger: Trigger,
+    active: ActiveLoad,
+    defaults: Defaults,
+) -> Result<PreparedPlan, TaskError> {
     let request = request();
-    let options = check_recovery_plan(p, &Defaults::default())?;
+    let options = check_recovery_plan(p, &defaults)?;
     let ctx = RunContext {
         request: &request,
         trigger,
         options,
         active,
-        defaults: Defaults::default(),
+        defaults,
     };
     prepare_recovery(ctx, p, inv)
 }

@@ -74,8 +74,8 @@ pub struct Defaults {
     pub give_up_after_seconds: u64,
     pub batch_size: u64,
     pub max_concurrent_jobs: u64,
-    /// Whether a real recovery or a failback waits for approval when its plan does not say
-    /// (`DR_DEFAULT_APPROVAL`).
+    /// Whether a real run (a real recovery, a failback, a restore) waits for approval
+    /// (`DR_DEFAULT_APPROVAL`, the stack's `RealRunApproval`): only the deployment waives it.
     pub approval: ApprovalMode,
     /// `DR_DISASTER_EVENTS_SKIP_APPROVAL`: a real recovery started by a disaster event starts
     /// without approval. Dangerous; off unless the deployment turns it on.

@@ -73,10 +73,28 @@ def test_a_server_in_two_waves_and_a_missing_drill_flag_are_rejected(run):
     assert r.sim["calls"] == {}
 
 
+def test_a_plan_that_waives_a_real_runs_approval_is_refused_before_any_aws_call(run):
+    """Whoever starts a run cannot waive its approval: only the deployment's RealRunApproval can
+    (REQUIRED in the rehearsal, as by default)."""
+    for workflow, p in (("recovery-plan", plan("real-recovery.json")), ("restore", plan("restores.json")),
+                        ("failback", plan("failback-explicit.json"))):
+        p.setdefault("options", {})["approval"] = "NOT_REQUIRED"
+        r = run(workflow, p)
+        assert (r.status, r.error) == ("FAILED", "InvalidInput"), (workflow, r.cause)
+        assert "options.approval" in r.cause and "RealRunApproval is REQUIRED" in r.cause, r.cause
+        assert r.sim["calls"] == {} and r.approval_requests == [], workflow
+    # A drill may say it.
+    drill = plan("recovery-drill.json")
+    drill.setdefault("options", {})["approval"] = "NOT_REQUIRED"
+    assert run("recovery-plan", drill).status == "SUCCEEDED"
+
+
 def test_restores_succeed_and_a_failing_restore_fails_the_run_with_its_message(run):
     p = plan("restores.json")
     r = run("restore", p)
     assert r.status == "SUCCEEDED", r.cause
+    # A restore-only run changes production: it waits for a person, as a real recovery does.
+    assert len(r.approval_requests) == 1 and r.output["waves"][0]["approval"]["state"] == "APPROVED", r.output
     restores = r.output["waves"][0]["jobs"]
     assert [(x["kind"], x["state"]) for x in restores] == [("RESTORE_JOB", "SUCCEEDED")] * 2
     assert all(x["createdResourceArn"].startswith("arn:aws:") for x in restores)

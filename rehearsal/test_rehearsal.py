@@ -149,6 +149,17 @@ def start(engine, name, timeout=30, then=None):
     return engine.start_definition("approval-test", definition, {"planName": "payments-dr"}, name)
 
 
+def the_request(engine, until=None):
+    """The one approval request the engine has read, once it has (and `until()` holds)."""
+    for _ in range(200):
+        engine.approver.tick()
+        if engine.approver.requests and (until is None or until()):
+            break
+        time.sleep(0.05)
+    (request,) = engine.approver.requests
+    return request
+
+
 @pytest.fixture(scope="module")
 def aws():
     with LocalAws() as aws:
@@ -183,12 +194,7 @@ def test_approve_reject_and_no_answer_on_one_local_aws(aws):
 def test_a_person_answers_from_another_terminal(aws, capsys):
     with Engine(FakeHandlers(), aws, approval="manual", out=print) as engine:
         arn = start(engine, "manual")
-        for _ in range(200):
-            engine.approver.tick()
-            if engine.approver.requests:
-                break
-            time.sleep(0.05)
-        (request,) = engine.approver.requests
+        request = the_request(engine)
         printed = capsys.readouterr().out
         assert "python3 -m rehearsal approve --endpoint " + aws.url in printed
         assert cli.main(["approve", "--endpoint", aws.url, "--token", request["message"]["taskToken"],
@@ -218,12 +224,7 @@ def test_a_task_token_answers_once_as_in_step_functions(aws):
     with Engine(FakeHandlers(), aws, approval="manual") as engine:
         # The run goes on after the answer: the second answer finds its execution running.
         arn = start(engine, "once", then={"Type": "Wait", "Seconds": 3, "End": True})
-        for _ in range(200):
-            engine.approver.tick()
-            if engine.approver.requests:
-                break
-            time.sleep(0.05)
-        (request,) = engine.approver.requests
+        request = the_request(engine)
         token = request["message"]["taskToken"]
         engine.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "first"}))
         with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
@@ -245,13 +246,7 @@ def test_an_answer_after_the_task_timed_out_is_refused_and_never_written(aws):
         text = text.replace("${" + key + "}", value)
     with Engine(FakeHandlers(), aws, approval="never") as engine:
         arn = engine.start_definition("late-answer", text, {"planName": "payments-dr"}, "late")
-        for _ in range(200):
-            engine.approver.tick()
-            history = engine.history(arn)
-            if any(e["type"] == "TaskTimedOut" for e in history):
-                break
-            time.sleep(0.05)
-        (request,) = engine.approver.requests
+        request = the_request(engine, until=lambda: any(e["type"] == "TaskTimedOut" for e in engine.history(arn)))
         with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
             engine.sfn.send_task_success(taskToken=request["message"]["taskToken"],
                                          output=json.dumps({"approvedBy": "late"}))

@@ -59,10 +59,10 @@ pub struct StartFailbackInput {
     pub label: Option<String>,
 }
 
-/// Input of `start-restore`: one AWS Backup `StartRestoreJob` call.
+/// One AWS Backup restore of a plan: what `StartRestoreJob` is given.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct StartRestoreInput {
+pub struct RestoreSpec {
     pub recovery_point_arn: String,
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,9 +71,28 @@ pub struct StartRestoreInput {
     pub resource_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_source_tags_to_restored_resource: Option<bool>,
+}
+
+/// Input of `start-restore`: one AWS Backup `StartRestoreJob` call, the plan's restore with
+/// the run's idempotency key and label.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartRestoreInput {
+    pub restore: RestoreSpec,
     pub idempotency_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+}
+
+impl StartRestoreInput {
+    /// The plan's `restore`, started under `idempotency_key` and shown as `label`.
+    pub fn of(restore: &RestoreSpec, idempotency_key: String, label: String) -> Self {
+        StartRestoreInput {
+            restore: restore.clone(),
+            idempotency_key,
+            label: Some(label),
+        }
+    }
 }
 
 /// What a start handler returns and `check-status` takes: enough to find and judge the job.

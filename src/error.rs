@@ -121,6 +121,18 @@ impl TaskError {
         }
     }
 
+    /// This error with its field named under `prefix` (`restore.` + `metadata`), when it is
+    /// an [`TaskError::InvalidInput`]; any other error unchanged.
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            TaskError::InvalidInput { field, constraint } => TaskError::InvalidInput {
+                field: format!("{prefix}{field}"),
+                constraint,
+            },
+            other => other,
+        }
+    }
+
     /// The stable Step Functions error name of this error (one of [`ERROR_NAMES`]).
     pub fn name(&self) -> &'static str {
         match self {

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::contract::RestoreSpec;
 use crate::contract::{SourceServerSpec, Tags};
-use crate::plan::input::{RestoreSpec, Wave};
+use crate::plan::input::Wave;
 use crate::plan::options::PreflightMode;
 
 /// At most this many findings are carried in a prepared plan (the rest are counted).

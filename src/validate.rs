@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::contract::{
-    StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags, Tracked, WaveCheckInput,
+    RestoreSpec, StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags, Tracked,
+    WaveCheckInput,
 };
 use crate::error::TaskError;
 use crate::idempotency::IDEMPOTENCY_TAG;
@@ -65,14 +66,19 @@ pub fn start_failback(input: &StartFailbackInput) -> Result<Vec<String>, TaskErr
     Ok(ids)
 }
 
-/// Validates a `start-restore` input.
+/// Validates a `start-restore` input; the restore's fields are named under `restore.`.
 pub fn start_restore(input: &StartRestoreInput) -> Result<(), TaskError> {
     idempotency_key(&input.idempotency_key)?;
-    arn("recoveryPointArn", &input.recovery_point_arn)?;
-    if let Some(role) = &input.iam_role_arn {
+    restore(&input.restore).map_err(|e| e.within("restore."))
+}
+
+/// Validates one restore of a plan, with its fields named as the plan names them.
+pub fn restore(restore: &RestoreSpec) -> Result<(), TaskError> {
+    arn("recoveryPointArn", &restore.recovery_point_arn)?;
+    if let Some(role) = &restore.iam_role_arn {
         iam_role_arn("iamRoleArn", role)?;
     }
-    if let Some(rt) = &input.resource_type {
+    if let Some(rt) = &restore.resource_type {
         let ok = (1..=50).contains(&rt.chars().count())
             && rt
                 .chars()
@@ -87,7 +93,7 @@ pub fn start_restore(input: &StartRestoreInput) -> Result<(), TaskError> {
             ));
         }
     }
-    if input.metadata.keys().any(String::is_empty) {
+    if restore.metadata.keys().any(String::is_empty) {
         return Err(TaskError::invalid("metadata", "keys must not be empty"));
     }
     Ok(())
@@ -515,11 +521,13 @@ mod tests {
 
     fn restore() -> StartRestoreInput {
         StartRestoreInput {
-            recovery_point_arn: "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45".into(),
-            metadata: [("file-system-id".to_owned(), "fs-0123456789abcdef0".to_owned())].into(),
-            iam_role_arn: Some("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole".into()),
-            resource_type: Some("EFS".into()),
-            copy_source_tags_to_restored_resource: None,
+            restore: RestoreSpec {
+                recovery_point_arn: "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45".into(),
+                metadata: [("file-system-id".to_owned(), "fs-0123456789abcdef0".to_owned())].into(),
+                iam_role_arn: Some("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole".into()),
+                resource_type: Some("EFS".into()),
+                copy_source_tags_to_restored_resource: None,
+            },
             idempotency_key: "exec#restore-0".into(),
             label: None,
         }
@@ -550,11 +558,11 @@ mod tests {
         ];
         for (arn_value, ok) in cases {
             let mut input = restore();
-            input.recovery_point_arn = arn_value.into();
+            input.restore.recovery_point_arn = arn_value.into();
             let r = field_of(start_restore(&input));
             assert_eq!(r.is_none(), ok, "{arn_value:?}");
             if !ok {
-                assert_eq!(r.unwrap(), "recoveryPointArn");
+                assert_eq!(r.unwrap(), "restore.recoveryPointArn");
             }
         }
         let long = format!(
@@ -562,8 +570,11 @@ mod tests {
             "a".repeat(2048)
         );
         let mut input = restore();
-        input.recovery_point_arn = long;
-        assert_eq!(field_of(start_restore(&input)).unwrap(), "recoveryPointArn");
+        input.restore.recovery_point_arn = long;
+        assert_eq!(
+            field_of(start_restore(&input)).unwrap(),
+            "restore.recoveryPointArn"
+        );
     }
 
     #[test]
@@ -575,7 +586,7 @@ mod tests {
             ("arn:aws:iam::123456789012:role/", false),
         ] {
             let mut input = restore();
-            input.iam_role_arn = Some(role.into());
+            input.restore.iam_role_arn = Some(role.into());
             let r = field_of(start_restore(&input));
             assert_eq!(r.is_none(), ok, "{role:?}");
         }
@@ -591,11 +602,11 @@ mod tests {
             ("EBS volume".into(), false),
         ] {
             let mut input = restore();
-            input.resource_type = Some(rt.clone());
+            input.restore.resource_type = Some(rt.clone());
             let r = field_of(start_restore(&input));
             assert_eq!(r.is_none(), ok, "{rt:?}");
             if !ok {
-                assert_eq!(r.unwrap(), "resourceType");
+                assert_eq!(r.unwrap(), "restore.resourceType");
             }
         }
     }
@@ -603,8 +614,8 @@ mod tests {
     #[test]
     fn restore_metadata_keys_are_not_empty() {
         let mut input = restore();
-        input.metadata.insert(String::new(), "x".into());
-        assert_eq!(field_of(start_restore(&input)).unwrap(), "metadata");
+        input.restore.metadata.insert(String::new(), "x".into());
+        assert_eq!(field_of(start_restore(&input)).unwrap(), "restore.metadata");
     }
 
     #[test]

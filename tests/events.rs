@@ -34,8 +34,11 @@ const INVALID: &[(&str, &str)] = &[
         "recoveryInstanceIDs[0]",
     ),
     ("start-failback/invalid-launched-map.json", "launched"),
-    ("start-restore/invalid-resource-type.json", "resourceType"),
-    ("start-restore/invalid-missing-metadata.json", "payload"),
+    (
+        "start-restore/invalid-resource-type.json",
+        "restore.resourceType",
+    ),
+    ("start-restore/invalid-missing-metadata.json", "restore"),
     ("check-status/invalid-job-id.json", "jobs[0].jobID"),
     ("check-status/invalid-kind.json", "jobs[0].kind"),
     ("check-status/invalid-unknown-field.json", "jobs[0]"),

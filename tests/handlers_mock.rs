@@ -241,7 +241,7 @@ async fn bad_input_makes_zero_aws_calls() {
     assert_eq!(err.name(), "InvalidInput");
     let err = start_restore::handle(
         &backup_client,
-        event(json!({"recoveryPointArn": "not-an-arn", "metadata": {}, "idempotencyKey": KEY})),
+        event(json!({"restore": {"recoveryPointArn": "not-an-arn", "metadata": {}}, "idempotencyKey": KEY})),
     )
     .await
     .unwrap_err();
@@ -375,9 +375,11 @@ async fn start_restore_sends_the_same_token_on_every_retry() {
     });
     let client = backup(&[&start]);
     let payload = json!({
-        "recoveryPointArn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:abc",
-        "metadata": {"file-system-id": "fs-0123456789abcdef0", "newFileSystem": "true"},
-        "resourceType": "EFS",
+        "restore": {
+            "recoveryPointArn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:abc",
+            "metadata": {"file-system-id": "fs-0123456789abcdef0", "newFileSystem": "true"},
+            "resourceType": "EFS"
+        },
         "idempotencyKey": KEY
     });
 

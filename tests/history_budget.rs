@@ -11,8 +11,10 @@
 //! Retried tasks are not budgeted (the budget is for a run whose rounds wait until they give
 //! up, not for a bad hour at AWS): a part that holds a retried task's failure is left out.
 
+mod captured;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dr_orchestrator::plan::budget::events as budget;
 use serde::Deserialize;
@@ -245,24 +247,10 @@ fn histories(path: &Path) -> BTreeMap<String, Vec<Event>> {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }
 
-fn files() -> Vec<PathBuf> {
-    if let Ok(path) = std::env::var("DR_RUN_HISTORIES") {
-        return vec![PathBuf::from(path)];
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events/history");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn every_part_of_every_run_writes_no_more_events_than_the_budget_gives_it() {
     let mut findings = Findings::default();
-    for file in files() {
+    for file in captured::files("DR_RUN_HISTORIES", "history") {
         for (name, events) in histories(&file) {
             check_run(&name, &events, &mut findings);
         }
@@ -286,7 +274,7 @@ fn the_committed_histories_reach_the_budget_of_a_wait_and_of_an_approval() {
     let mut findings = Findings::default();
     let mut approvals = 0;
     let mut cleanup_polls = 0;
-    for file in files() {
+    for file in captured::files("DR_RUN_HISTORIES", "history") {
         for (name, events) in histories(&file) {
             let run = split(&events);
             approvals += run.waves.iter().filter(|w| w.approval).count();

@@ -8,7 +8,7 @@
 //! (`python3 -m rehearsal.capture`), or from the file `DR_RUN_STATES` names: the e2e test runs
 //! this test on the states of the runs it has just made.
 
-use std::path::{Path, PathBuf};
+mod captured;
 
 use dr_orchestrator::plan::{RunState, WaveState};
 use serde::de::DeserializeOwned;
@@ -78,25 +78,11 @@ fn round_trip<T: DeserializeOwned + Serialize>(state: &Value) -> Result<(), Stri
     contained(state, &back, "$")
 }
 
-fn sources() -> Vec<PathBuf> {
-    if let Some(file) = std::env::var_os("DR_RUN_STATES") {
-        return vec![PathBuf::from(file)];
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events/run-state");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn every_state_a_run_writes_reads_back_into_the_run_states_types() {
     let mut checked = 0;
     let mut failures = Vec::new();
-    for file in sources() {
+    for file in captured::files("DR_RUN_STATES", "run-state") {
         let runs: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for (run, states) in runs.as_object().expect("{run: [{state, input}]}") {
             for entry in states.as_array().unwrap() {

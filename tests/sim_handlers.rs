@@ -272,7 +272,7 @@ async fn failback_from_a_recovery_report_launches_the_recovered_instances() {
 }
 
 async fn restore(env: &Env, rp: &str, key: &str) -> Result<JobRef, TaskError> {
-    let payload = json!({"recoveryPointArn": rp, "metadata": {"newFileSystem": "true"}, "idempotencyKey": key});
+    let payload = json!({"restore": {"recoveryPointArn": rp, "metadata": {"newFileSystem": "true"}}, "idempotencyKey": key});
     start_restore::handle(&env.clients.backup, event(payload)).await
 }
 

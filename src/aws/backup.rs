@@ -16,16 +16,17 @@ pub async fn start_restore(
     client: &Client,
     input: &StartRestoreInput,
 ) -> Result<RestoreJobRef, TaskError> {
+    let restore = &input.restore;
     let out = client
         .start_restore_job()
-        .recovery_point_arn(&input.recovery_point_arn)
-        .set_metadata(Some(input.metadata.clone().into_iter().collect()))
-        .set_iam_role_arn(input.iam_role_arn.clone())
-        .set_resource_type(input.resource_type.clone())
-        .set_copy_source_tags_to_restored_resource(input.copy_source_tags_to_restored_resource)
+        .recovery_point_arn(&restore.recovery_point_arn)
+        .set_metadata(Some(restore.metadata.clone().into_iter().collect()))
+        .set_iam_role_arn(restore.iam_role_arn.clone())
+        .set_resource_type(restore.resource_type.clone())
+        .set_copy_source_tags_to_restored_resource(restore.copy_source_tags_to_restored_resource)
         .idempotency_token(restore_token(
             &input.idempotency_key,
-            &input.recovery_point_arn,
+            &restore.recovery_point_arn,
         ))
         .send()
         .await
@@ -35,7 +36,7 @@ pub async fn start_restore(
     })?;
     Ok(RestoreJobRef {
         restore_job_id,
-        recovery_point_arn: input.recovery_point_arn.clone(),
+        recovery_point_arn: restore.recovery_point_arn.clone(),
         label: input.label.clone(),
     })
 }

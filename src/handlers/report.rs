@@ -251,10 +251,10 @@ fn run_facts(run: &RunState) -> Result<(RunFacts, Planned), TaskError> {
                     .servers
                     .extend(f.recovery_instance_ids.iter().flatten().cloned()),
                 Task::Restore(r) => {
-                    recovery_points.insert(r.recovery_point_arn.clone());
+                    recovery_points.insert(r.restore.recovery_point_arn.clone());
                     planned.restores.push((
                         r.label.clone().unwrap_or_else(|| r.idempotency_key.clone()),
-                        r.recovery_point_arn.clone(),
+                        r.restore.recovery_point_arn.clone(),
                     ));
                 }
             }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::input::{FailbackPlan, RecoveryPlan, RestorePlan, RestoreSpec, Workflow};
+use super::input::{FailbackPlan, RecoveryPlan, RestorePlan, Workflow};
 use super::limits::{
     Limit, APPROVAL_TIMEOUT_SECONDS, BATCH_SIZE, GIVE_UP_AFTER_SECONDS,
     KEEP_DRILL_INSTANCES_MINUTES, MAX_CONCURRENT_JOBS, MAX_NAME_LEN, MAX_REPLICATION_LAG_SECONDS,
@@ -11,6 +11,7 @@ use super::limits::{
     RPO_TARGET_MINUTES, RTO_TARGET_MINUTES,
 };
 use super::options::{ApprovalMode, Defaults, Options, PreflightMode, ResolvedOptions};
+use crate::contract::RestoreSpec;
 use crate::contract::Tags;
 use crate::error::TaskError;
 use crate::report::model::Targets;
@@ -425,8 +426,7 @@ fn approval_not_waived(
 }
 
 fn check_restore(at: &str, restore: &RestoreSpec, problems: &mut Vec<Problem>) {
-    let input = restore.start("check".into(), String::new());
-    collect(problems, &format!("{at}."), validate::start_restore(&input));
+    collect(problems, &format!("{at}."), validate::restore(restore));
 }
 
 fn name(field: &str, value: Option<&str>, required: bool, problems: &mut Vec<Problem>) {

@@ -3,12 +3,10 @@
 //! a failback run) with their parts. Reading only: the rules are checked in
 //! [`check`](super::check).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::options::Options;
-use crate::contract::{SourceServerSpec, StartRestoreInput, Tags};
+use crate::contract::{RestoreSpec, SourceServerSpec, Tags};
 use crate::error::TaskError;
 use crate::validate;
 
@@ -118,34 +116,6 @@ pub struct Wave {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Selector {
     pub tags: Tags,
-}
-
-/// One AWS Backup restore of a plan.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RestoreSpec {
-    pub recovery_point_arn: String,
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iam_role_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub copy_source_tags_to_restored_resource: Option<bool>,
-}
-
-impl RestoreSpec {
-    pub(super) fn start(&self, idempotency_key: String, label: String) -> StartRestoreInput {
-        StartRestoreInput {
-            recovery_point_arn: self.recovery_point_arn.clone(),
-            metadata: self.metadata.clone(),
-            iam_role_arn: self.iam_role_arn.clone(),
-            resource_type: self.resource_type.clone(),
-            copy_source_tags_to_restored_resource: self.copy_source_tags_to_restored_resource,
-            idempotency_key,
-            label: Some(label),
-        }
-    }
 }
 
 /// A restore-only run.

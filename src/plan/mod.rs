@@ -23,8 +23,8 @@ pub use check::{
     check_failback_plan, check_recovery_plan, check_restore_plan, resolve_options, Problem,
 };
 pub use input::{
-    failback_plan, split_envelope, FailbackPlan, PrepareInput, RecoveryPlan, RestorePlan,
-    RestoreSpec, Selector, Trigger, TriggerKind, Wave, Workflow,
+    failback_plan, split_envelope, FailbackPlan, PrepareInput, RecoveryPlan, RestorePlan, Selector,
+    Trigger, TriggerKind, Wave, Workflow,
 };
 pub use limits::{
     Limit, APPROVAL_TIMEOUT_SECONDS, BATCH_SIZE, DEPLOYMENT_LIMITS, DRS_MAX_CONCURRENT_JOBS,

@@ -12,7 +12,7 @@ use super::rounds::{rounds, ActiveLoad};
 use super::run_state::{PreparedPlan, PreparedWave, Progress, RunNotices, Task};
 use crate::approval::{self, WaveApproval, WaveCount};
 use crate::cleanup::{CleanupAction, CleanupPlan};
-use crate::contract::{StartFailbackInput, StartRecoveryInput, Tags};
+use crate::contract::{StartFailbackInput, StartRecoveryInput, StartRestoreInput, Tags};
 use crate::error::TaskError;
 use crate::idempotency::EXECUTION_TAG;
 use crate::notify;
@@ -89,7 +89,11 @@ pub fn prepare_recovery(
             })
             .collect();
         tasks.extend(wave.restores.iter().enumerate().map(|(r, restore)| {
-            Task::Restore(restore.start(format!("{base}#w{w}#r{r}"), format!("restore {r}")))
+            Task::Restore(StartRestoreInput::of(
+                restore,
+                format!("{base}#w{w}#r{r}"),
+                format!("restore {r}"),
+            ))
         }));
         let scope = format!("wave {w} ({name})");
         let rounds = rounds(tasks, ctx.active, &ctx.options, &scope, &mut findings);
@@ -185,7 +189,11 @@ pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<Prepar
         .iter()
         .enumerate()
         .map(|(r, restore)| {
-            Task::Restore(restore.start(format!("{base}#r{r}"), format!("restore {r}")))
+            Task::Restore(StartRestoreInput::of(
+                restore,
+                format!("{base}#r{r}"),
+                format!("restore {r}"),
+            ))
         })
         .collect();
     let targets = ctx.options.targets;

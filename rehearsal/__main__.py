@@ -3,24 +3,24 @@
 With no PLAN, runs the sample drill events/statemachine/recovery-drill.json on the
 recovery-plan workflow; --workflow names another. Exits non-zero when the run fails.
 
-Approvals (a real recovery, a wave marked pauseBefore, a failback): --approval auto prints the
-request and approves it, --approval manual prints it with the commands that answer it and waits,
---reject rejects it. From another terminal:
+Approvals (a real recovery, a failback, a restore, a wave marked pauseBefore): --approval auto
+prints the request and approves it, --approval manual prints it with the commands that answer it
+and waits, --reject rejects it. From another terminal, through the approval endpoint (the
+answer-approval handler, as its function URL would call it):
 
-    python3 -m rehearsal approve --endpoint URL --token TOKEN [--by NAME]
-    python3 -m rehearsal reject --endpoint URL --token TOKEN [--why TEXT]
+    python3 -m rehearsal approve --endpoint URL --approval-id ID --reason WHY [--as ARN]
+    python3 -m rehearsal reject --endpoint URL --approval-id ID --reason WHY [--as ARN]
 """
 
 import argparse
 import functools
-import getpass
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from .approval import approve, check_loopback, reject
+from .approval import AUTO_APPROVER, answer as send_answer, check_loopback, function_url_event
 from .local_aws import LocalAws, client
 from .processes import REPORT_BUCKET, ROOT, Handlers, Sim
 from .report import Progress, fetch_report, print_report, print_summary
@@ -126,36 +126,38 @@ def run(engine, sim, workflow, plan, name):
 
 
 def answer(argv):
-    """python3 -m rehearsal approve|reject: SendTaskSuccess / SendTaskFailure on the local
-    endpoint a running rehearsal printed."""
+    """python3 -m rehearsal approve|reject: a request to the approval endpoint of the rehearsal
+    running at the local endpoint it printed (the answer-approval function, invoked as its
+    function URL would invoke it, with the caller ARN AWS would have verified: --as)."""
     verb = argv[0]
     ap = argparse.ArgumentParser(prog=f"python3 -m rehearsal {verb}",
-                                 description=f"{verb.capitalize()} a rehearsal's approval request "
-                                             f"({'SendTaskSuccess' if verb == 'approve' else 'SendTaskFailure, error Rejected'}).")
+                                 description=f"{verb.capitalize()} a rehearsal's approval request at its approval endpoint.")
     ap.add_argument("--endpoint", required=True, help="the local AWS endpoint the rehearsal printed (http://127.0.0.1:PORT)")
-    ap.add_argument("--token", required=True, help="the task token of the approval request")
-    if verb == "approve":
-        ap.add_argument("--by", default=None, help="who approves (default: your user name)")
-    else:
-        ap.add_argument("--why", default="rejected from the command line", help="why (the cause)")
+    ap.add_argument("--approval-id", required=True, help="the approval id the request names (apr-...)")
+    ap.add_argument("--reason", required=True, help="why: recorded with who answered, in the run report")
+    ap.add_argument("--as", dest="caller", default=AUTO_APPROVER.replace("rehearsal-auto", "rehearsal-cli"),
+                    help="the caller's ARN, as the function URL's IAM auth would verify it "
+                         "(default: a session of the rehearsal's approver role)")
     args = ap.parse_args(argv[1:])
     try:
         check_loopback(args.endpoint)
     except ValueError as err:
         ap.error(str(err))
-    sfn = client("stepfunctions", args.endpoint)
+    lam = client("lambda", args.endpoint)
+
+    def call(caller, body):
+        out = lam.invoke(FunctionName="answer-approval", Payload=json.dumps(function_url_event(caller, body)))
+        response = json.loads(out["Payload"].read())
+        return response["statusCode"], json.loads(response.get("body") or "{}")
+
     try:
-        if verb == "approve":
-            by = args.by or getpass.getuser()
-            approve(sfn, args.token, by)
-            print(f"approved (approvedBy {by!r})")
-        else:
-            reject(sfn, args.token, args.why)
-            print("rejected")
+        status, body = send_answer(call, args.approval_id, "APPROVE" if verb == "approve" else "REJECT",
+                                   args.reason, args.caller)
     except Exception as err:  # noqa: BLE001 - a person reads this
         print(f"could not {verb}: {err}", file=sys.stderr)
         return 1
-    return 0
+    print(f"HTTP {status}: {json.dumps(body)}")
+    return 0 if status == 200 else 1
 
 
 if __name__ == "__main__":

@@ -1,31 +1,40 @@
-"""Approvals: before a real recovery, before a wave marked pauseBefore and before every failback,
-a workflow publishes an approval request to the notifications topic and waits on its task token
-(Step Functions' `sns:publish.waitForTaskToken`). The message:
+"""Approvals: before a real run (a real recovery, a failback, a restore), before a wave marked
+pauseBefore, a workflow publishes an approval request to the approvals topic, then waits: the
+`await-approval` handler keeps the wait's task token in the approvals table, inside the stack.
+The message is plain text for a person (what will happen, why now, preflight, how to answer) and
+names an approval id, never the token:
 
-    Subject: "Approve real recovery of payments-dr: 3 waves, 12 servers"
-    Message: {"kind": "APPROVAL_NEEDED", "request": {planName, isDrill, workflow, wave, servers,
-              restores, waves: [{name, servers, restores}], preflight: {verdict, findings},
-              trigger: {kind, eventId, ...}, reason, timeoutSeconds, ...},
-              "taskToken": "...", "approve": "aws stepfunctions send-task-success ...",
-              "reject": "aws stepfunctions send-task-failure --error Rejected ..."}
-    MessageAttributes: kind = APPROVAL_NEEDED, severity = ACTION_REQUIRED
+    Subject: "Approve REAL recovery of payments: wave 0 (db) before it starts (12 servers)"
+    Message: "APPROVAL NEEDED: REAL recovery of plan "payments" ... Approval id: apr-..."
+    MessageAttributes: kind = APPROVAL_NEEDED, severity = ACTION_REQUIRED, approvalId = apr-...
 
-Approving is SendTaskSuccess with {"approvedBy": "..."}; rejecting is SendTaskFailure with the
-error "Rejected"; no answer within the request's timeout fails the run (ApprovalTimedOut).
-Here: reading such a notification, printing it for a person, answering it, and `Approver`, which
-does all three as the notifications arrive.
+A person answers at the approval endpoint (the `answer-approval` handler behind a Lambda function
+URL with AWS_IAM auth): POST {"approvalId", "decision": "APPROVE" | "REJECT", "reason"}. AWS
+verifies the caller's signature and passes the caller's ARN; the endpoint checks it against the
+deployment's approvers (DR_APPROVERS), records the answer once and resumes the run with it. No
+answer within the request's timeout fails the run (ApprovalTimedOut).
+
+Here (no AWS to sign with): the request as the function URL hands it to the handler, with the
+caller ARN that AWS would have verified (`function_url_event`); reading such a notification,
+printing it for a person, answering it, and `Approver`, which does all three as the
+notifications arrive.
 """
 
+import base64
 import json
 import shlex
+import time
 import urllib.parse
 
-from botocore.exceptions import ClientError
-
 APPROVAL_NEEDED = "APPROVAL_NEEDED"
-AUTO_APPROVER = "rehearsal (--approval auto)"
+# The rehearsal's approver: a session of the role the rehearsal's deployment names as approver
+# (rehearsal.processes.APPROVER_ROLE).
+AUTO_APPROVER = "arn:aws:sts::123456789012:assumed-role/DrApprover/rehearsal-auto"
 MODES = ("auto", "manual", "reject", "never")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# How long an answer is retried while the run has published its request but not started
+# waiting yet (the endpoint answers 404 NotWaiting meanwhile).
+NOT_WAITING_GRACE_SECONDS = 30
 
 
 def attribute(notification, name):
@@ -40,14 +49,35 @@ def kind_of(notification):
     return attribute(notification, "kind") or from_message
 
 
+def approval_id_of(notification):
+    return attribute(notification, "approvalId")
+
+
 def is_approval_request(notification):
-    message = notification.get("message")
-    return (kind_of(notification) == APPROVAL_NEEDED and isinstance(message, dict)
-            and isinstance(message.get("taskToken"), str))
+    return kind_of(notification) == APPROVAL_NEEDED and isinstance(approval_id_of(notification), str)
 
 
-def token_of(notification):
-    return notification["message"]["taskToken"]
+def function_url_event(caller, body, method="POST"):
+    """A request to the approval endpoint as Lambda hands it to the function behind a function
+    URL with AWS_IAM auth (payload format 2.0): `caller` is the ARN AWS verified (None: an
+    unsigned request, which the endpoint refuses)."""
+    now = time.time()
+    authorizer = {"iam": {"accessKey": "AKIDLOCALREHEARSAL", "accountId": "123456789012",
+                          "callerId": "AROALOCALREHEARSAL:rehearsal", "userArn": caller,
+                          "userId": "AROALOCALREHEARSAL:rehearsal"}} if caller else None
+    context = {"accountId": "123456789012", "apiId": "rehearsal", "domainName": "rehearsal.lambda-url.local",
+               "domainPrefix": "rehearsal", "requestId": f"rehearsal-{now}", "routeKey": "$default",
+               "stage": "$default", "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+               "timeEpoch": int(now * 1000),
+               "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                        "userAgent": "dr-orchestrator rehearsal"}}
+    if authorizer:
+        context["authorizer"] = authorizer
+    raw = json.dumps(body) if not isinstance(body, str) else body
+    return {"version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
+            "headers": {"content-type": "application/json", "host": "rehearsal.lambda-url.local"},
+            "requestContext": context, "body": base64.b64encode(raw.encode()).decode(),
+            "isBase64Encoded": True}
 
 
 def short_line(notification):
@@ -61,113 +91,28 @@ def short_line(notification):
     return f"notification [{tags or 'no kind'}] {subject}"
 
 
-def _count(value, noun):
-    """`servers`/`restores` as a request gives them: a number or a list."""
-    if isinstance(value, list):
-        n = len(value)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        n = int(value)
-    else:
-        return None
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _wave(wave):
-    if not isinstance(wave, dict):
-        return str(wave)
-    parts = [p for p in (_count(wave.get("servers"), "server"), _count(wave.get("restores"), "restore")) if p]
-    name = wave.get("name", wave.get("index", "?"))
-    return f"{name}: {', '.join(parts)}" if parts else str(name)
-
-
-def _what(request):
-    workflow = request.get("workflow") or ""
-    is_drill = request.get("isDrill")
-    if workflow == "FAILBACK":
-        kind = "a FAILBACK"
-    elif workflow == "RESTORE":
-        kind = "a restore"
-    elif is_drill is True:
-        kind = "a drill"
-    elif is_drill is False:
-        kind = "a REAL RECOVERY"
-    else:
-        kind = "a run"
-    plan = request.get("planName")
-    return f"{kind}{f' of plan {plan!r}' if plan else ''}{f' (workflow {workflow})' if workflow else ''}"
-
-
-def _trigger(trigger):
-    if not isinstance(trigger, dict) or trigger.get("kind") in (None, "", "MANUAL", "CONSOLE"):
-        return "a person or a program (StartExecution: the console, the CLI), no EventBridge rule"
-    kind = trigger["kind"]
-    what = {"EVENT": "the EventBridge event", "SCHEDULE": "the schedule"}.get(kind, kind)
-    details = ", ".join(f"{k} {trigger[k]}" for k in ("source", "detailType", "time", "account") if trigger.get(k))
-    return f"{what} {trigger.get('eventId', '')}".rstrip() + (f" ({details})" if details else "")
-
-
-SHOWN = {"planName", "isDrill", "workflow", "wave", "servers", "restores", "waves", "preflight", "trigger",
-         "reason", "timeoutSeconds", "executionId"}
-
-
 def describe(notification, endpoint=None):
-    """The approval request in full, for a person: what will happen, what preflight found, what
-    started the run, and how to answer it (against `endpoint`, the local AWS, when given)."""
-    message = notification["message"]
-    request = message.get("request") if isinstance(message.get("request"), dict) else {}
-    lines = [f"APPROVAL NEEDED: {notification.get('subject') or '(no subject)'}",
-             f"  what:        {_what(request)}"]
-    if request.get("reason"):
-        lines.append(f"  why now:     {request['reason']}")
-    if request.get("wave") is not None:
-        lines.append(f"  next wave:   {_wave(request['wave'])}")
-    waves = request.get("waves")
-    if isinstance(waves, list) and waves:
-        lines.append(f"  waves:       {_wave(waves[0])}")
-        lines += [f"               {_wave(w)}" for w in waves[1:]]
-    totals = [p for p in (_count(request.get("servers"), "server"), _count(request.get("restores"), "restore")) if p]
-    if totals:
-        lines.append(f"  in all:      {', '.join(totals)}")
-    preflight = request.get("preflight")
-    if isinstance(preflight, dict):
-        findings = preflight.get("findings") or []
-        lines.append(f"  preflight:   {preflight.get('verdict', '?')}"
-                     + (f", {len(findings)} finding(s)" if findings else ", nothing found"))
-        for f in findings:
-            if isinstance(f, dict):
-                where = f" at {f['path']}" if f.get("path") else ""
-                lines.append(f"                 {f.get('severity', ''):<8} {f.get('code', '')}{where}: {f.get('message', '')}")
-            else:
-                lines.append(f"                 {f}")
-    lines.append(f"  started by:  {_trigger(request.get('trigger'))}")
-    if request.get("executionId"):
-        lines.append(f"  run:         {request['executionId']}")
-    if request.get("timeoutSeconds") is not None:
-        lines.append(f"  answer within {request['timeoutSeconds']} s, or the run fails with ApprovalTimedOut")
-    for key in sorted(set(request) - SHOWN):
-        lines.append(f"  {key}: {json.dumps(request[key], separators=(',', ':'))}")
+    """The approval request in full, for a person: the message as an e-mail shows it, and how
+    to answer it against `endpoint` (the local AWS) when given."""
+    message = notification.get("message")
+    lines = [f"APPROVAL NEEDED: {notification.get('subject') or '(no subject)'}"]
+    text = message if isinstance(message, str) else json.dumps(message, indent=2)
+    lines += [f"  {line}" if line else "" for line in text.splitlines()]
     if endpoint:
-        lines += answer_commands(endpoint, token_of(notification))
-    else:
-        for verb in ("approve", "reject"):
-            if message.get(verb):
-                lines.append(f"  {verb} (in AWS): {message[verb]}")
+        lines += answer_commands(endpoint, approval_id_of(notification))
     return lines
 
 
-def answer_commands(endpoint, token):
-    """How to answer from another terminal, against the local endpoint: this package's
-    subcommands (no aws CLI needed) and the aws CLI."""
-    aws = (f"AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url {endpoint} "
-           f"--region eu-west-1 stepfunctions")
-    t = shlex.quote(token)
+def answer_commands(endpoint, approval_id):
+    """How to answer from another terminal, against the local endpoint."""
+    i = shlex.quote(approval_id)
     return [
         "  to approve, from another terminal (in this directory):",
-        f"    python3 -m rehearsal approve --endpoint {endpoint} --token {t} --by 'YOUR NAME'",
-        f"    {aws} send-task-success --task-output '{{\"approvedBy\":\"YOUR NAME\"}}' --task-token {t}",
+        f"    python3 -m rehearsal approve --endpoint {endpoint} --approval-id {i} --reason 'WHY'",
         "  to reject:",
-        f"    python3 -m rehearsal reject --endpoint {endpoint} --token {t} --why 'WHY'",
-        f"    {aws} send-task-failure --error Rejected --cause 'WHY' --task-token {t}",
+        f"    python3 -m rehearsal reject --endpoint {endpoint} --approval-id {i} --reason 'WHY'",
+        "  (add --as ARN to answer as someone else: the endpoint refuses whoever the deployment does",
+        "   not name as an approver)",
     ]
 
 
@@ -178,31 +123,30 @@ def check_loopback(endpoint):
         raise ValueError(f"{endpoint}: the rehearsal answers approvals on its local endpoint only (127.0.0.1)")
 
 
-def approve(sfn, token, by):
-    sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": by}))
-
-
-def reject(sfn, token, why):
-    sfn.send_task_failure(taskToken=token, error="Rejected", cause=why)
+def answer(endpoint_call, approval_id, decision, reason, caller=AUTO_APPROVER):
+    """Sends one answer; `endpoint_call(caller, body)` returns (status, body)."""
+    return endpoint_call(caller, {"approvalId": approval_id, "decision": decision, "reason": reason})
 
 
 class Approver:
     """Reads the notifications as they arrive (`read`: returns every notification so far, e.g.
-    Engine.notifications) and answers each approval request once, by `mode`:
-    auto (approve as `approved_by`), reject, manual (print how to answer and wait for a person),
+    Engine.notifications) and answers each approval request once through the approval endpoint
+    (`endpoint_call(caller, body)` -> (status, body)), by `mode`: auto (approve as
+    `approved_by`, a caller ARN), reject, manual (print how to answer and wait for a person),
     never (do not answer: the request times out). `out` (e.g. print) shows every notification
     as a short line and each approval request in full; `endpoint` is where a person answers.
     Call `tick()` while the run goes."""
 
-    def __init__(self, sfn, read, mode="auto", out=None, endpoint=None, approved_by=AUTO_APPROVER,
+    def __init__(self, endpoint_call, read, mode="auto", out=None, endpoint=None, approved_by=AUTO_APPROVER,
                  reject_cause="rejected by the rehearsal (--reject)"):
         if mode not in MODES:
             raise ValueError(f"approval mode {mode!r}: one of {', '.join(MODES)}")
-        self.sfn, self.read, self.mode, self.out = sfn, read, mode, out
+        self.endpoint_call, self.read, self.mode, self.out = endpoint_call, read, mode, out
         self.endpoint, self.approved_by, self.reject_cause = endpoint, approved_by, reject_cause
         self.seen = 0
         self.requests = []  # the approval requests, in order
-        self.answers = []   # (token, "approved" | "rejected" | error text)
+        self.answers = []   # (approval id, HTTP status, body)
+        self.pending = []   # (approval id, first tried at): the run was not waiting yet
 
     def _say(self, line=""):
         if self.out:
@@ -219,21 +163,27 @@ class Approver:
             self._say()
             for line in describe(n, self.endpoint if self.mode == "manual" else None):
                 self._say(line)
-            self._answer(token_of(n))
-
-    def _answer(self, token):
-        try:
-            if self.mode == "auto":
-                approve(self.sfn, token, self.approved_by)
-                self.answers.append((token, "approved"))
-                self._say(f"  -> approved automatically, approvedBy {self.approved_by!r}\n")
-            elif self.mode == "reject":
-                reject(self.sfn, token, self.reject_cause)
-                self.answers.append((token, "rejected"))
-                self._say("  -> rejected automatically (Rejected)\n")
-            elif self.mode == "manual":
+            if self.mode == "manual":
                 self._say("  -> waiting for your answer...\n")
-        except ClientError as err:
-            # The task timed out or the run ended before the answer: the run says what happened.
-            self.answers.append((token, err.response["Error"]["Code"]))
-            self._say(f"  -> could not answer: {err.response['Error']['Code']}: {err.response['Error'].get('Message')}\n")
+            elif self.mode in ("auto", "reject"):
+                self.pending.append((approval_id_of(n), time.time()))
+        still = []
+        for approval_id, since in self.pending:
+            if not self._answer(approval_id) and time.time() - since < NOT_WAITING_GRACE_SECONDS:
+                still.append((approval_id, since))
+        self.pending = still
+
+    def _answer(self, approval_id):
+        """Answers; False when the run is not waiting yet (to be tried again)."""
+        approve = self.mode == "auto"
+        status, body = answer(self.endpoint_call, approval_id, "APPROVE" if approve else "REJECT",
+                              "approved by the rehearsal (--approval auto)" if approve else self.reject_cause,
+                              self.approved_by)
+        if status == 404:
+            return False
+        self.answers.append((approval_id, status, body))
+        if status == 200:
+            self._say(f"  -> {'approved' if approve else 'rejected'} automatically as {self.approved_by}\n")
+        else:
+            self._say(f"  -> could not answer: HTTP {status}: {body.get('error')}: {body.get('message')}\n")
+        return True

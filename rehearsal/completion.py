@@ -23,7 +23,7 @@ import yaml
 from moto.events.models import EventPattern
 
 from .local_aws import ACCOUNT
-from .processes import ROOT, WAKE_TABLE
+from .processes import APPROVALS_TABLE, ROOT, WAKE_TABLE
 from .sim_events import EventPump
 # The template's rules whose target is the on-event function.
 COMPLETION_RULES = ("DrsLaunchResultRule", "BackupRestoreEndedRule")
@@ -70,13 +70,23 @@ def template_rule_patterns():
     return {name: _resolve(resources[name]["Properties"]["EventPattern"]) for name in COMPLETION_RULES}
 
 
-def create_wake_table(dynamodb):
-    """The wake table as the template defines it (key `key`, TTL on `expiresAt`)."""
-    dynamodb.create_table(TableName=WAKE_TABLE, BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}])
-    dynamodb.update_time_to_live(TableName=WAKE_TABLE, TimeToLiveSpecification={
+def _create_table(dynamodb, name, key):
+    """A table as the template defines its two: one string hash key, TTL on `expiresAt`."""
+    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
+    dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
         "Enabled": True, "AttributeName": "expiresAt"})
+
+
+def create_wake_table(dynamodb):
+    """The wake table (key `key`)."""
+    _create_table(dynamodb, WAKE_TABLE, "key")
+
+
+def create_approvals_table(dynamodb):
+    """The approvals table (key `approvalId`)."""
+    _create_table(dynamodb, APPROVALS_TABLE, "approvalId")
 
 
 def clear_wake_table(dynamodb):

@@ -37,8 +37,10 @@ from moto.awslambda.exceptions import UnknownFunctionException
 
 from .harness import Harness
 from .local_aws import ACCOUNT, REGION
-from .processes import REPORT_BUCKET, ROOT, WAKE_TABLE
+from .processes import APPROVALS_TABLE, APPROVER_ROLE, REPORT_BUCKET, ROOT, WAKE_TABLE
 
+# What stands for the approval endpoint's URL in the deployed stack (moto cannot create it).
+LOCAL_APPROVAL_ENDPOINT = "https://approval-endpoint.rehearsal.invalid/"
 SAM_PYTHON = Path(os.environ.get("DR_SAM_PYTHON", ROOT / ".tools" / "sam" / "bin" / "python"))
 STACK_NAME = "dr-orchestrator"
 # The stack's functions (logical IDs) and the handler binaries that serve them.
@@ -53,6 +55,8 @@ FUNCTIONS = {
     "ReportFunction": "report",
     "WaitForJobsFunction": "wait-for-jobs",
     "OnEventFunction": "on-event",
+    "AwaitApprovalFunction": "await-approval",
+    "AnswerApprovalFunction": "answer-approval",
 }
 # The functions each state machine's tasks can invoke. The one definition names them all; what a
 # workflow runs comes from prepare-plan (a failback prepares only failback jobs, a restore only
@@ -60,11 +64,11 @@ FUNCTIONS = {
 WORKFLOW_FUNCTIONS = {
     "RecoveryPlanStateMachine": {"PreparePlanFunction", "StartRecoveryFunction", "StartRestoreFunction",
                                  "WaitForJobsFunction", "CheckStatusFunction", "CleanUpDrillFunction",
-                                 "ReportFunction"},
+                                 "ReportFunction", "AwaitApprovalFunction"},
     "FailbackStateMachine": {"PreparePlanFunction", "StartFailbackFunction", "WaitForJobsFunction",
-                             "CheckStatusFunction", "ReportFunction"},
+                             "CheckStatusFunction", "ReportFunction", "AwaitApprovalFunction"},
     "RestoreStateMachine": {"PreparePlanFunction", "StartRestoreFunction", "WaitForJobsFunction",
-                            "CheckStatusFunction", "ReportFunction"},
+                            "CheckStatusFunction", "ReportFunction", "AwaitApprovalFunction"},
 }
 
 
@@ -163,25 +167,43 @@ def for_moto(template):
     if bucket is not None:
         bucket.setdefault("Properties", {})["BucketName"] = REPORT_BUCKET
         notes.append(f"ReportBucket: BucketName {REPORT_BUCKET} (the name the handlers were started with)")
-    table = template["Resources"].get("WakeTable")
-    if table is not None:
-        table.setdefault("Properties", {})["TableName"] = WAKE_TABLE
-        notes.append(f"WakeTable: TableName {WAKE_TABLE} (the name the handlers were started with)")
+    for logical, name in (("WakeTable", WAKE_TABLE), ("ApprovalsTable", APPROVALS_TABLE)):
+        table = template["Resources"].get(logical)
+        if table is not None:
+            table.setdefault("Properties", {})["TableName"] = name
+            notes.append(f"{logical}: TableName {name} (the name the handlers were started with)")
+    urls = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Url"}
+
+    def without_url(value):
+        if isinstance(value, dict):
+            if list(value) == ["Fn::GetAtt"] and value["Fn::GetAtt"][0] in urls:
+                return LOCAL_APPROVAL_ENDPOINT
+            return {k: without_url(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [without_url(v) for v in value]
+        return value
+
+    if urls:
+        template = without_url(template)
+        notes.append(f"{sorted(urls)}: FunctionUrl as {LOCAL_APPROVAL_ENDPOINT} (moto cannot create AWS::Lambda::Url)")
     return template, notes
 
 
 class DeployedStack(Harness):
     """The stack created from the transformed template on a LocalAws (moto in server mode), its
     Lambda functions served by `handlers`; the lifecycle, the approvals (`approval`: "auto",
-    "reject" or "never", answered as "deploy rehearsal") and the reading back are
+    "reject" or "never", answered as a session of the rehearsal's approver role) and the reading back are
     rehearsal.harness.Harness's."""
 
     def __init__(self, handlers, template=None, stack_name=STACK_NAME, parameters=None, timeout=120, aws=None,
                  approval="auto"):
-        super().__init__(handlers, aws=aws, approval=approval, approved_by="deploy rehearsal")
+        super().__init__(handlers, aws=aws, approval=approval,
+                         approved_by="arn:aws:sts::123456789012:assumed-role/DrApprover/deploy-rehearsal")
         self.template = template if template is not None else transformed_template()
         self.stack_name = stack_name
-        self.parameters = parameters or {}
+        # ApproverPrincipals has no default: the rehearsal's deployment names the role whose
+        # sessions its handlers accept (rehearsal.processes.APPROVER_ROLE).
+        self.parameters = {"ApproverPrincipals": APPROVER_ROLE, **(parameters or {})}
         self.timeout = timeout
         self.notes = []
         self.skipped = {}  # resource types moto skipped -> logical IDs
@@ -189,7 +211,7 @@ class DeployedStack(Harness):
     def _set_up(self, aws):
         self._deploy()
         # A topic's physical ID is its ARN.
-        return self.physical_id("NotificationsTopic") if "NotificationsTopic" in self.resources else None
+        return [self.physical_id(t) for t in ("NotificationsTopic", "ApprovalsTopic") if t in self.resources]
 
     # -- deploying ---------------------------------------------------------------------------
 

@@ -4,13 +4,14 @@ on a LocalAws (moto in server mode on 127.0.0.1), Lambda invocations routed to t
 handlers, dr-sim's completion events delivered through the rules, approval requests answered,
 and the runs read back.
 
-A subclass sets up what its workflows need (`_set_up`, which returns the notifications topic's
-ARN, or None) and may name the handler of a function (`_handler_of`); the rest is here."""
+A subclass sets up what its workflows need (`_set_up`, which returns the ARNs of the topics
+whose notifications it reads: the notifications and the approvals topics) and may name the
+handler of a function (`_handler_of`); the rest is here."""
 
 import json
 import time
 
-from .approval import AUTO_APPROVER, MODES, Approver
+from .approval import AUTO_APPROVER, MODES, Approver, function_url_event
 from .completion import Completion, clear_wake_table
 from .local_aws import Inbox, LocalAws
 
@@ -78,13 +79,13 @@ class Harness:
                 raise ValueError(f"the handlers call the local AWS at {theirs}, this harness runs on {aws.url}")
             aws.route = forwarder(self.handlers, self.stats, self._handler_of)
             self.sfn = aws.client("stepfunctions")
-            topic_arn = self._set_up(aws)
-            if topic_arn:
-                self.inbox = Inbox(aws, topic_arn)
+            topic_arns = [arn for arn in self._set_up(aws) if arn]
+            if topic_arns:
+                self.inbox = Inbox(aws, *topic_arns)
             self._deliver_events()
             approval, out, approved_by = self._approval
-            self.approver = Approver(self.sfn, self.notifications, approval, out=out, endpoint=aws.url,
-                                     approved_by=approved_by)
+            self.approver = Approver(self.answer_approval, self.notifications, approval, out=out,
+                                     endpoint=aws.url, approved_by=approved_by)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -104,12 +105,21 @@ class Harness:
             self._own = None
 
     def _set_up(self, aws):
-        """Creates what the workflows need on `aws`; returns the notifications topic's ARN."""
+        """Creates what the workflows need on `aws`; returns the ARNs of the topics to read."""
         raise NotImplementedError
 
     def _handler_of(self, backend, function_name):
         """The handler serving `function_name` (a name or an ARN): by default its name."""
         return function_name.rsplit(":", 1)[-1]
+
+    def answer_approval(self, caller, body):
+        """A request to the approval endpoint (the `answer-approval` handler) from `caller`, the
+        ARN the function URL's IAM auth would have verified: (HTTP status, parsed body)."""
+        answer, errored = self.handlers.invoke("answer-approval", function_url_event(caller, body))
+        if errored:
+            raise RuntimeError(f"the approval endpoint failed: {answer}")
+        response = json.loads(answer)
+        return response["statusCode"], json.loads(response.get("body") or "{}")
 
     @property
     def url(self):

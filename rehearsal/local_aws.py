@@ -357,24 +357,25 @@ def client(service, url, region=REGION):
 
 
 class Inbox:
-    """What an SNS topic on a LocalAws publishes, read back in order: an SQS queue subscribed
-    to it. `read()` returns every notification so far, each {"subject", "message" (the Message,
+    """What SNS topics on a LocalAws publish, read back in order: an SQS queue subscribed
+    to each of them. `read()` returns every notification so far, each {"subject", "message" (the Message,
     parsed as JSON when it is JSON), "attributes" (the MessageAttributes as SNS delivers them:
     name -> {"Type": "String", "Value": ...}), "topicArn", "timestamp"}."""
 
     _count = 0
 
-    def __init__(self, aws, topic_arn):
+    def __init__(self, aws, *topic_arns):
         Inbox._count += 1
-        self.topic_arn = topic_arn
+        self.topic_arns = topic_arns
         self.sqs = aws.client("sqs")
         self.sns = aws.client("sns")
-        name = f"{topic_arn.rsplit(':', 1)[-1]}-inbox-{Inbox._count}"[-80:]
+        name = f"{topic_arns[0].rsplit(':', 1)[-1]}-inbox-{Inbox._count}"[-80:]
         self.queue_url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url,
                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.subscription = self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                                               ReturnSubscriptionArn=True)["SubscriptionArn"]
+        self.subscriptions = [self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn,
+                                                 ReturnSubscriptionArn=True)["SubscriptionArn"]
+                              for arn in topic_arns]
         self.received = []
 
     def read(self):
@@ -390,7 +391,8 @@ class Inbox:
 
     def close(self):
         try:
-            self.sns.unsubscribe(SubscriptionArn=self.subscription)
+            for subscription in self.subscriptions:
+                self.sns.unsubscribe(SubscriptionArn=subscription)
             self.sqs.delete_queue(QueueUrl=self.queue_url)
         except Exception:  # noqa: BLE001 - the server may be gone already
             pass

@@ -15,13 +15,21 @@ ROOT = Path(__file__).resolve().parents[1]
 # The handler binaries (src/bin); each answers an empty payload with InvalidInput and no AWS call,
 # which the readiness check relies on.
 HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
-            "clean-up-drill", "sweep-drill-instances", "report", "wait-for-jobs", "on-event"]
+            "clean-up-drill", "sweep-drill-instances", "report", "wait-for-jobs", "on-event",
+            "await-approval", "answer-approval"]
 # The report bucket the handlers write to (DR_REPORT_BUCKET): the Engine creates it on the local
 # AWS; the deploy rehearsal gives the stack's ReportBucket this name (rehearsal.deploy.for_moto).
 REPORT_BUCKET = "dr-orchestrator-reports-rehearsal"
 # The wake table the wait-for-jobs and on-event handlers use (DR_WAKE_TABLE): the Engine creates it;
 # the deploy rehearsal gives the stack's WakeTable this name.
 WAKE_TABLE = "dr-orchestrator-wake-rehearsal"
+# The approvals table the two approval handlers use (DR_APPROVALS_TABLE): the Engine creates it;
+# the deploy rehearsal gives the stack's ApprovalsTable this name.
+APPROVALS_TABLE = "dr-orchestrator-approvals-rehearsal"
+# Who may answer approval requests in the rehearsal (DR_APPROVERS, the stack's ApproverPrincipals):
+# any session of this role. The rehearsal's approver calls the endpoint as one of its sessions
+# (rehearsal.approval); in AWS the function URL's IAM auth verifies the caller.
+APPROVER_ROLE = "arn:aws:iam::123456789012:role/DrApprover"
 
 
 def free_port():
@@ -104,6 +112,8 @@ def handler_environment(endpoint_url, aws_url=None):
             env[f"AWS_ENDPOINT_URL_{service}"] = aws_url
         env["DR_REPORT_BUCKET"] = REPORT_BUCKET
         env["DR_WAKE_TABLE"] = WAKE_TABLE
+        env["DR_APPROVALS_TABLE"] = APPROVALS_TABLE
+        env["DR_APPROVERS"] = APPROVER_ROLE
     return env
 
 

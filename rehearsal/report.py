@@ -81,17 +81,22 @@ def print_summary(result, statuses, out=print):
 
 
 def approved(wave):
-    """", approved by NAME at TIME" for a wave that waited for a person (its `approval`, as the run
-    state carries it: NOT_REQUIRED, APPROVED, REJECTED or TIMED_OUT)."""
+    """", approved by ARN at TIME" for a wave that waited for a person (its `approval`, as the run
+    state carries it: NOT_REQUIRED, APPROVED, REJECTED, TIMED_OUT or NOT_AN_ANSWER; the ARN is the
+    caller the approval endpoint verified)."""
     approval = wave.get("approval") or {}
     state = approval.get("state")
-    at = f" at {approval['decidedAt']}" if approval.get("decidedAt") else ""
+    answer = approval.get("answer") or {}
+    at = f" at {answer.get('at') or approval.get('decidedAt')}" if (answer.get("at") or approval.get("decidedAt")) else ""
+    why = f" ({answer['reason']})" if answer.get("reason") else ""
     if state == "APPROVED":
-        return f", approved by {(approval.get('answer') or {}).get('approvedBy') or '?'}{at}"
+        return f", approved by {answer.get('by') or '?'}{at}{why}"
     if state == "REJECTED":
-        return f", rejected{at}"
+        return f", rejected by {answer.get('by') or '?'}{at}{why}"
     if state == "TIMED_OUT":
         return f", approval timed out{at}"
+    if state == "NOT_AN_ANSWER":
+        return f", not approved: its wait was resumed by something other than the approval endpoint{at}"
     return ""
 
 

@@ -1,8 +1,10 @@
 """Tests of the rehearsal harness itself, without dr-sim or the handlers (seconds):
 python3 -m pytest -q rehearsal. The local AWS (moto in server mode) runs small definitions that
 use what the workflows use: a Lambda task forwarded to a handler, and an approval request
-published with sns:publish.waitForTaskToken, answered, rejected or left to time out."""
+published to the approvals topic and waited for with lambda:invoke.waitForTaskToken, answered
+through the approval endpoint, rejected or left to time out."""
 
+import base64
 import json
 import re
 import shlex
@@ -12,31 +14,20 @@ import time
 import pytest
 
 from rehearsal import __main__ as cli
-from rehearsal.approval import Approver, describe, is_approval_request, short_line
+from rehearsal.approval import Approver, describe, function_url_event, is_approval_request, short_line
 from rehearsal.local_aws import LocalAws, parse_notification
 from rehearsal.processes import handler_environment
-from rehearsal.workflow import TOPIC_ARN, WORKFLOWS, Engine, load_definition, substitutions
+from rehearsal.workflow import APPROVALS_TOPIC_ARN, TOPIC_ARN, WORKFLOWS, Engine, load_definition, substitutions
 
-TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAT0k+token/with=odd+chars"
+APPROVAL_ID = "apr-0123456789abcdef0123"
+REQUEST = """APPROVAL NEEDED: REAL recovery of plan "payments-dr"
 
-REQUEST = {
-    "kind": "APPROVAL_NEEDED",
-    "request": {
-        "planName": "payments-dr", "isDrill": False, "workflow": "RECOVERY_PLAN", "servers": 12, "restores": 1,
-        "waves": [{"name": "data", "servers": 4, "restores": 1}, {"name": "app", "servers": 8, "restores": 0}],
-        "preflight": {"verdict": "WARNINGS", "findings": [
-            {"severity": "WARNING", "code": "NOT_REPLICATING", "path": "waves[0].sourceServers[1]",
-             "sourceServerID": "s-0a1b2c3d4e5f60006", "message": "dataReplicationState is BACKLOG"}]},
-        "trigger": {"kind": "EVENT", "eventId": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-                    "source": "dr-orchestrator", "detailType": "Disaster Declared"},
-        "reason": "a real recovery launches production instances", "timeoutSeconds": 3600,
-        "executionId": "arn:aws:states:eu-west-1:123456789012:execution:x:y", "approvalId": "a-1",
-    },
-    "taskToken": TOKEN,
-    "approve": f"aws stepfunctions send-task-success --task-output '{{\"approvedBy\":\"YOUR NAME\"}}' --task-token {TOKEN}",
-    "reject": f"aws stepfunctions send-task-failure --error Rejected --cause 'WHY' --task-token {TOKEN}",
-}
-SUBJECT = "Approve real recovery of payments-dr: 2 waves, 12 servers"
+Next wave:   wave 0 (data)
+Why asked:   a real recovery waits for a person
+Approval id: apr-0123456789abcdef0123
+"""
+ATTRIBUTES = {"kind": "APPROVAL_NEEDED", "severity": "ACTION_REQUIRED", "approvalId": APPROVAL_ID}
+SUBJECT = "Approve REAL recovery of payments-dr: wave 0 (data) before it starts (12 servers)"
 
 
 def envelope(message, subject=SUBJECT, attributes=None):
@@ -48,37 +39,40 @@ def envelope(message, subject=SUBJECT, attributes=None):
 
 
 def test_a_notification_is_read_with_its_message_parsed_and_its_attributes():
-    n = parse_notification(envelope(REQUEST, attributes={"kind": "APPROVAL_NEEDED", "severity": "ACTION_REQUIRED"}))
+    n = parse_notification(envelope(REQUEST, attributes=ATTRIBUTES))
     assert n["subject"] == SUBJECT and n["message"] == REQUEST
-    assert n["attributes"] == {"kind": {"Type": "String", "Value": "APPROVAL_NEEDED"},
-                               "severity": {"Type": "String", "Value": "ACTION_REQUIRED"}}
+    assert n["attributes"]["approvalId"] == {"Type": "String", "Value": APPROVAL_ID}
     assert is_approval_request(n)
+    assert not is_approval_request(parse_notification(envelope(REQUEST, attributes={"kind": "APPROVAL_NEEDED"}))), \
+        "a request without its approval id cannot be answered"
     plain = parse_notification(envelope("Run FAILED: wave 0", subject="dr-orchestrator: run failed",
                                         attributes={"kind": "RUN_FAILED"}))
     assert plain["message"] == "Run FAILED: wave 0" and not is_approval_request(plain)
     assert short_line(plain) == "notification [RUN_FAILED] dr-orchestrator: run failed"
+    structured = parse_notification(envelope({"kind": "RUN_FAILED", "a": 1}, subject=""))
+    assert short_line(structured) == 'notification [RUN_FAILED] {"kind":"RUN_FAILED","a":1}'
 
 
-def test_an_approval_request_is_printed_with_what_will_happen_and_how_to_answer():
-    n = parse_notification(envelope(REQUEST, attributes={"kind": "APPROVAL_NEEDED", "severity": "ACTION_REQUIRED"}))
+def test_an_approval_request_is_printed_as_its_text_with_how_to_answer():
+    n = parse_notification(envelope(REQUEST, attributes=ATTRIBUTES))
     text = "\n".join(describe(n, "http://127.0.0.1:5000"))
     assert f"APPROVAL NEEDED: {SUBJECT}" in text
-    assert "a REAL RECOVERY of plan 'payments-dr' (workflow RECOVERY_PLAN)" in text
-    assert "data: 4 servers, 1 restore" in text and "app: 8 servers, 0 restores" in text
-    assert "in all:      12 servers, 1 restore" in text
-    assert "WARNINGS, 1 finding(s)" in text
-    assert "WARNING  NOT_REPLICATING at waves[0].sourceServers[1]: dataReplicationState is BACKLOG" in text
-    assert "the EventBridge event 6a7e8feb-b491-4cf7-a9f1-bf3703467718 (source dr-orchestrator" in text
-    assert "answer within 3600 s" in text and "ApprovalTimedOut" in text
-    assert 'approvalId: "a-1"' in text, "a field not shown otherwise is still shown"
-    assert "run:         arn:aws:states:eu-west-1:123456789012:execution:x:y" in text
-    quoted = shlex.quote(TOKEN)
-    assert f"python3 -m rehearsal approve --endpoint http://127.0.0.1:5000 --token {quoted}" in text
-    assert f"python3 -m rehearsal reject --endpoint http://127.0.0.1:5000 --token {quoted}" in text
-    assert "aws --endpoint-url http://127.0.0.1:5000 --region eu-west-1 stepfunctions send-task-success" in text
-    assert "send-task-failure --error Rejected" in text
-    # Without an endpoint: the message's own commands (for AWS).
-    assert f"approve (in AWS): {REQUEST['approve']}" in "\n".join(describe(n))
+    assert '  APPROVAL NEEDED: REAL recovery of plan "payments-dr"' in text
+    assert "  Approval id: apr-0123456789abcdef0123" in text
+    assert (f"python3 -m rehearsal approve --endpoint http://127.0.0.1:5000 --approval-id {APPROVAL_ID} "
+            "--reason 'WHY'") in text
+    assert f"python3 -m rehearsal reject --endpoint http://127.0.0.1:5000 --approval-id {APPROVAL_ID}" in text
+    assert "--as ARN" in text
+    # Without an endpoint: the message alone (it says how to answer in AWS).
+    assert "python3 -m rehearsal" not in "\n".join(describe(n))
+
+
+def test_a_request_reaches_the_endpoint_as_a_function_url_hands_it_over():
+    event = function_url_event("arn:aws:sts::123456789012:assumed-role/DrApprover/ada", {"approvalId": APPROVAL_ID})
+    assert event["requestContext"]["authorizer"]["iam"]["userArn"].endswith("/DrApprover/ada")
+    assert event["requestContext"]["http"]["method"] == "POST" and event["isBase64Encoded"]
+    assert json.loads(base64.b64decode(event["body"])) == {"approvalId": APPROVAL_ID}
+    assert "authorizer" not in function_url_event(None, {})["requestContext"], "unsigned: no IAM authorizer"
 
 
 def test_the_handlers_reach_dr_sim_for_drs_and_backup_and_the_local_aws_for_the_rest():
@@ -93,6 +87,7 @@ def test_every_workflow_definition_is_filled_and_an_unknown_placeholder_is_an_er
     for workflow in WORKFLOWS:
         assert "${" not in load_definition(workflow)
     assert substitutions()["NotificationsTopicArn"] == TOPIC_ARN
+    assert substitutions()["ApprovalsTopicArn"] == APPROVALS_TOPIC_ARN
     assert substitutions()["CleanUpDrillFunctionArn"].endswith(":function:clean-up-drill")
     assert [json.loads(load_definition(w))["States"]["Prepare plan"]["Parameters"]["Payload"]["workflow"]
             for w in WORKFLOWS] == ["RECOVERY_PLAN", "FAILBACK", "RESTORE"]
@@ -106,38 +101,65 @@ def test_every_workflow_definition_is_filled_and_an_unknown_placeholder_is_an_er
 
 
 class FakeHandlers:
-    """Answers every function with its name and payload."""
+    """Answers every function with its name and payload, except the two approval functions,
+    which do what the real ones do, in short (their own tests are tests/e2e and the Rust tests):
+    await-approval keeps the token under the approval id, answer-approval resumes that wait with
+    the approval endpoint's answer shape, the caller taken from the function URL's IAM context."""
 
-    def __init__(self):
+    def __init__(self, aws):
         self.calls = []
+        self.tokens = {}
+        self.sfn = aws.client("stepfunctions")
 
     def invoke(self, name, payload):
         self.calls.append(name)
+        if name == "await-approval":
+            self.tokens[payload["approvalId"]] = payload["token"]
+            return json.dumps({"approvalId": payload["approvalId"]}), False
+        if name == "answer-approval":
+            return json.dumps(self._answer(payload)), False
         return json.dumps({"handled": name, "planName": payload.get("planName")}), False
+
+    def _answer(self, event):
+        body = json.loads(base64.b64decode(event["body"]))
+        token = self.tokens.pop(body["approvalId"], None)
+        if token is None:
+            return {"statusCode": 404, "body": json.dumps({"error": "NotWaiting"})}
+        answer = {"approvalId": body["approvalId"],
+                  "verdict": "APPROVED" if body["decision"] == "APPROVE" else "REJECTED",
+                  "by": event["requestContext"]["authorizer"]["iam"]["userArn"], "at": "2026-12-07T00:00:00Z",
+                  "reason": body["reason"]}
+        try:
+            self.sfn.send_task_success(taskToken=token, output=json.dumps(answer))
+        except self.sfn.exceptions.TaskTimedOut:
+            return {"statusCode": 410, "body": json.dumps({"error": "NoLongerWaiting"})}
+        return {"statusCode": 200, "body": json.dumps({"answered": answer})}
 
 
 def approval_definition(timeout=30, then=None):
-    """A Lambda task, then an approval request as the workflows publish it (and `then`, a state
-    after it, if given)."""
+    """A Lambda task, then an approval request as the workflow asks it (published, then waited
+    for by await-approval), and `then`, a state after an approval, if given."""
     definition = {"StartAt": "Prepare", "States": {
         "Prepare": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                     "Parameters": {"FunctionName": "${PreparePlanFunctionArn}", "Payload.$": "$"},
-                    "ResultSelector": {"plan.$": "$.Payload"}, "Next": "Approve"},
-        "Approve": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
-                    "Parameters": {"TopicArn": "${NotificationsTopicArn}", "Subject": SUBJECT,
-                                   "Message": {"kind": "APPROVAL_NEEDED",
-                                               "request": {"planName.$": "$.plan.planName", "isDrill": False,
-                                                           "timeoutSeconds": timeout},
-                                               "taskToken.$": "$$.Task.Token"},
-                                   "MessageAttributes": {
-                                       "kind": {"DataType": "String", "StringValue": "APPROVAL_NEEDED"},
-                                       "severity": {"DataType": "String", "StringValue": "ACTION_REQUIRED"}}},
-                    "TimeoutSeconds": timeout, "ResultPath": "$.approval",
-                    "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}], "End": True},
+                    "ResultSelector": {"plan.$": "$.Payload"}, "Next": "Ask"},
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": "${ApprovalsTopicArn}", "Subject": SUBJECT, "Message": REQUEST,
+                               "MessageAttributes": {k: {"DataType": "String", "StringValue": v}
+                                                     for k, v in ATTRIBUTES.items()}},
+                "ResultPath": None, "Next": "Wait"},
+        "Wait": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                 "Parameters": {"FunctionName": "${AwaitApprovalFunctionArn}",
+                                "Payload": {"approvalId": APPROVAL_ID, "token.$": "$$.Task.Token"}},
+                 "TimeoutSeconds": timeout, "ResultPath": "$.approval",
+                 "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}], "Next": "Verdict"},
+        "Verdict": {"Type": "Choice", "Choices": [{"Variable": "$.approval.verdict", "StringEquals": "REJECTED",
+                                                   "Next": "Rejected"}], "Default": "Approved"},
+        "Approved": {"Type": "Pass", "End": True},
+        "Rejected": {"Type": "Fail", "Error": "Rejected", "Cause": "rejected"},
         "TimedOut": {"Type": "Fail", "Error": "ApprovalTimedOut", "Cause": "nobody answered"}}}
     if then:
-        definition["States"]["Approve"].pop("End")
-        definition["States"]["Approve"]["Next"] = "Then"
+        definition["States"]["Approved"] = {"Type": "Pass", "Next": "Then"}
         definition["States"]["Then"] = then
     return json.dumps(definition)
 
@@ -160,6 +182,16 @@ def the_request(engine, until=None):
     return request
 
 
+def the_token(handlers):
+    """The task token of the one waiting approval, as await-approval kept it (a person never
+    sees it: the tests of Step Functions' own rules on answers need it)."""
+    for _ in range(200):
+        if APPROVAL_ID in handlers.tokens:
+            return handlers.tokens[APPROVAL_ID]
+        time.sleep(0.05)
+    raise AssertionError("the wait never started")
+
+
 @pytest.fixture(scope="module")
 def aws():
     with LocalAws() as aws:
@@ -167,16 +199,17 @@ def aws():
 
 
 def test_approve_reject_and_no_answer_on_one_local_aws(aws):
-    handlers = FakeHandlers()
-    with Engine(handlers, aws, approved_by="tester") as engine:
+    handlers = FakeHandlers(aws)
+    with Engine(handlers, aws, approved_by="arn:aws:sts::123456789012:assumed-role/DrApprover/tester") as engine:
         assert engine.url.startswith("http://127.0.0.1:")
         approved = engine.wait(start(engine, "run"), timeout=60)
         assert approved["status"] == "SUCCEEDED", approved
-        assert json.loads(approved["output"])["approval"] == {"approvedBy": "tester"}
-        assert handlers.calls == ["prepare-plan"] and engine.stats.invocations == {"prepare-plan": 1}
+        answer = json.loads(approved["output"])["approval"]
+        assert (answer["verdict"], answer["by"]) == ("APPROVED", "arn:aws:sts::123456789012:assumed-role/DrApprover/tester")
+        assert handlers.calls == ["prepare-plan", "await-approval", "answer-approval"]
         (n,) = engine.notifications()
-        assert n["subject"] == SUBJECT and n["attributes"]["severity"]["Value"] == "ACTION_REQUIRED"
-        assert n["message"]["request"] == {"planName": "payments-dr", "isDrill": False, "timeoutSeconds": 30}
+        assert n["subject"] == SUBJECT and n["attributes"]["approvalId"]["Value"] == APPROVAL_ID
+        assert n["topicArn"] == APPROVALS_TOPIC_ARN and n["message"] == REQUEST
 
         engine.approver.mode = "reject"
         rejected_arn = start(engine, "run")
@@ -187,30 +220,35 @@ def test_approve_reject_and_no_answer_on_one_local_aws(aws):
         engine.approver.mode = "never"
         ignored = engine.wait(start(engine, "run", timeout=2), timeout=60)
         assert (ignored["status"], ignored["error"]) == ("FAILED", "ApprovalTimedOut")
-        assert [a for _, a in engine.approver.answers] == ["approved", "rejected"]
+        assert [status for _, status, _ in engine.approver.answers] == [200, 200]
         assert len(engine.notifications()) == 3
 
 
 def test_a_person_answers_from_another_terminal(aws, capsys):
-    with Engine(FakeHandlers(), aws, approval="manual", out=print) as engine:
+    handlers = FakeHandlers(aws)
+    with Engine(handlers, aws, approval="manual", out=print) as engine:
         arn = start(engine, "manual")
-        request = the_request(engine)
+        the_request(engine)
+        the_token(handlers)
         printed = capsys.readouterr().out
         assert "python3 -m rehearsal approve --endpoint " + aws.url in printed
-        assert cli.main(["approve", "--endpoint", aws.url, "--token", request["message"]["taskToken"],
-                         "--by", "Ada"]) == 0
+        assert cli.main(["approve", "--endpoint", aws.url, "--approval-id", APPROVAL_ID, "--reason", "go",
+                         "--as", "arn:aws:sts::123456789012:assumed-role/DrApprover/ada"]) == 0
         done = engine.wait(arn, timeout=60)
-        assert json.loads(done["output"])["approval"] == {"approvedBy": "Ada"}
-        # A token the endpoint does not know is refused, with a message and exit status 1.
-        assert cli.main(["reject", "--endpoint", aws.url, "--token", "not-a-token"]) == 1
+        answer = json.loads(done["output"])["approval"]
+        assert (answer["by"], answer["reason"]) == ("arn:aws:sts::123456789012:assumed-role/DrApprover/ada", "go")
+        # An approval nobody waits for is refused, with the endpoint's answer and exit status 1.
+        assert cli.main(["reject", "--endpoint", aws.url, "--approval-id", APPROVAL_ID, "--reason", "late"]) == 1
+        assert "HTTP 404" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        cli.main(["approve", "--endpoint", "https://states.eu-west-1.amazonaws.com", "--token", "t"])
+        cli.main(["approve", "--endpoint", "https://states.eu-west-1.amazonaws.com", "--approval-id", "a",
+                  "--reason", "r"])
 
 
 def test_the_context_object_times_are_written_as_step_functions_writes_them(aws):
     definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Pass", "Parameters": {
         "entered.$": "$$.State.EnteredTime", "started.$": "$$.Execution.StartTime"}, "End": True}}})
-    with Engine(FakeHandlers(), aws) as engine:
+    with Engine(FakeHandlers(aws), aws) as engine:
         done = engine.wait(engine.start_definition("times", definition, {}, "t"), timeout=30)
     times = json.loads(done["output"])
     for name in ("entered", "started"):
@@ -220,40 +258,41 @@ def test_the_context_object_times_are_written_as_step_functions_writes_them(aws)
 
 def test_a_task_token_answers_once_as_in_step_functions(aws):
     """Adjustment 7: moto would accept a second answer for a closed task; Step Functions says
-    TaskTimedOut, which is what on-event's wake relies on."""
-    with Engine(FakeHandlers(), aws, approval="manual") as engine:
+    TaskTimedOut, which is what on-event's wake and the approval endpoint rely on."""
+    handlers = FakeHandlers(aws)
+    with Engine(handlers, aws, approval="manual") as engine:
         # The run goes on after the answer: the second answer finds its execution running.
         arn = start(engine, "once", then={"Type": "Wait", "Seconds": 3, "End": True})
-        request = the_request(engine)
-        token = request["message"]["taskToken"]
-        engine.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "first"}))
+        token = the_token(handlers)
+        engine.sfn.send_task_success(taskToken=token, output=json.dumps({"verdict": "APPROVED", "by": "first"}))
         with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
-            engine.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "second"}))
+            engine.sfn.send_task_success(taskToken=token, output=json.dumps({"verdict": "APPROVED", "by": "second"}))
         with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
             engine.sfn.send_task_failure(taskToken=token, error="Rejected", cause="late")
         done = engine.wait(arn, timeout=60)
-        assert json.loads(done["output"])["approval"] == {"approvedBy": "first"}
+        assert json.loads(done["output"])["approval"]["by"] == "first"
 
 
 def test_an_answer_after_the_task_timed_out_is_refused_and_never_written(aws):
     """Adjustment 7, the timeout: Step Functions answers TaskTimedOut and writes nothing; moto
     accepted it and wrote a TaskSucceeded after the TaskTimedOut."""
     definition = json.loads(approval_definition(timeout=1))
-    definition["States"]["Approve"]["Catch"][0]["Next"] = "Linger"
+    definition["States"]["Wait"]["Catch"][0]["Next"] = "Linger"
     definition["States"]["Linger"] = {"Type": "Wait", "Seconds": 3, "End": True}
     text = json.dumps(definition)
     for key, value in substitutions().items():
         text = text.replace("${" + key + "}", value)
-    with Engine(FakeHandlers(), aws, approval="never") as engine:
+    handlers = FakeHandlers(aws)
+    with Engine(handlers, aws, approval="never") as engine:
         arn = engine.start_definition("late-answer", text, {"planName": "payments-dr"}, "late")
-        request = the_request(engine, until=lambda: any(e["type"] == "TaskTimedOut" for e in engine.history(arn)))
+        token = the_token(handlers)
+        the_request(engine, until=lambda: any(e["type"] == "TaskTimedOut" for e in engine.history(arn)))
         with pytest.raises(engine.sfn.exceptions.TaskTimedOut):
-            engine.sfn.send_task_success(taskToken=request["message"]["taskToken"],
-                                         output=json.dumps({"approvedBy": "late"}))
+            engine.sfn.send_task_success(taskToken=token, output=json.dumps({"verdict": "APPROVED"}))
         done = engine.wait(arn, timeout=60)
         assert done["status"] == "SUCCEEDED", done
         assert [e["type"] for e in engine.history(arn) if e["type"] in ("TaskSucceeded", "TaskTimedOut")] \
-            == ["TaskSucceeded", "TaskTimedOut"]  # the Lambda task's, then the approval's: nothing after
+            == ["TaskSucceeded", "TaskSucceeded", "TaskTimedOut"]  # the two tasks', then the wait's: nothing after
 
 
 def test_of_many_conditional_writes_at_the_same_moment_exactly_one_wins(aws):
@@ -298,7 +337,7 @@ def test_of_many_conditional_writes_at_the_same_moment_exactly_one_wins(aws):
 
 def test_an_unknown_approval_mode_is_refused():
     with pytest.raises(ValueError):
-        Engine(FakeHandlers(), approval="sometimes")
+        Engine(None, approval="sometimes")
     with pytest.raises(ValueError):
         Approver(None, list, "sometimes")
 

@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 
-from .completion import create_rules, create_wake_table, template_rule_patterns
+from .completion import create_approvals_table, create_rules, create_wake_table, template_rule_patterns
 from .harness import Harness
 from .local_aws import ACCOUNT, REGION
 from .processes import HANDLERS, REPORT_BUCKET, ROOT
@@ -20,6 +20,7 @@ SUBSTITUTION_KEYS = {
     "wait-for-jobs": "WaitForJobsFunctionArn",
     "clean-up-drill": "CleanUpDrillFunctionArn",
     "report": "ReportFunctionArn",
+    "await-approval": "AwaitApprovalFunctionArn",
 }
 # The three state machines the template creates from the one definition, statemachine/run-plan.asl.json,
 # and the value each gives its ${Workflow} substitution.
@@ -27,6 +28,8 @@ WORKFLOWS = {"recovery-plan": "RECOVERY_PLAN", "failback": "FAILBACK", "restore"
 DEFINITION = "run-plan.asl.json"
 TOPIC_NAME = "dr-orchestrator-notifications"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
+APPROVALS_TOPIC_NAME = "dr-orchestrator-approvals"
+APPROVALS_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{APPROVALS_TOPIC_NAME}"
 
 
 def function_arn(name):
@@ -38,6 +41,7 @@ def substitutions(workflow="recovery-plan"):
     ARNs, the notifications topic's and the workflow's name."""
     values = {key: function_arn(fn) for fn, key in SUBSTITUTION_KEYS.items()}
     values["NotificationsTopicArn"] = TOPIC_ARN
+    values["ApprovalsTopicArn"] = APPROVALS_TOPIC_ARN
     values["Workflow"] = WORKFLOWS[workflow]
     return values
 
@@ -72,7 +76,7 @@ class Engine(Harness):
 
     def _set_up(self, aws):
         self._create_once()
-        return self.topic_arn
+        return [self.topic_arn, APPROVALS_TOPIC_ARN]
 
     def _create_once(self):
         done = self.aws.state.setdefault("engine", {})
@@ -83,10 +87,13 @@ class Engine(Harness):
             done["role_arn"] = role["Role"]["Arn"]
             done["topic_arn"] = self.aws.client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
             assert done["topic_arn"] == TOPIC_ARN, done["topic_arn"]
+            approvals = self.aws.client("sns").create_topic(Name=APPROVALS_TOPIC_NAME)["TopicArn"]
+            assert approvals == APPROVALS_TOPIC_ARN, approvals
             s3 = self.aws.client("s3")
             s3.create_bucket(Bucket=REPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.put_bucket_versioning(Bucket=REPORT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
             create_wake_table(self.aws.client("dynamodb"))
+            create_approvals_table(self.aws.client("dynamodb"))
             done["functions"] = set()
             done["machines"] = {}
         self.role_arn, self.topic_arn = done["role_arn"], done["topic_arn"]
@@ -189,11 +196,15 @@ def waits(events):
     it, "timedOut": it waited the whole poll interval, "failed": it could not register and the
     round polled}."""
     woken = timed_out = failed = 0
+    task = None  # the task state the run is in (one at a time: rounds and waves run in order)
     for e in events:
         kind = e["type"]
+        if kind == "TaskStateEntered":
+            task = e["stateEnteredEventDetails"]["name"]
         details = e.get("taskSucceededEventDetails") or e.get("taskTimedOutEventDetails") \
             or e.get("taskFailedEventDetails") or {}
-        if not str(details.get("resource", "")).endswith(WAIT_RESOURCE):
+        # The approval's wait is a callback task too; only the rounds' waits count here.
+        if task != "Wait for jobs" or not str(details.get("resource", "")).endswith(WAIT_RESOURCE):
             continue
         if kind == "TaskSucceeded":
             woken += 1

@@ -32,6 +32,12 @@ pub struct Config {
     /// The table where waiting rounds leave their task tokens (`DR_WAKE_TABLE`; the two wake
     /// functions' only).
     pub wake_table: Option<String>,
+    /// The table where approval waits keep their task tokens (`DR_APPROVALS_TABLE`; the two
+    /// approval functions' only).
+    pub approvals_table: Option<String>,
+    /// Who may answer approval requests, unparsed (`DR_APPROVERS`; the endpoint's only, which
+    /// fails its init phase on a bad or empty list).
+    pub approvers: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +48,8 @@ impl Default for Config {
             drill_instance_max_age_hours: DRILL_INSTANCE_MAX_AGE_HOURS.default,
             report_bucket: None,
             wake_table: None,
+            approvals_table: None,
+            approvers: None,
         }
     }
 }
@@ -84,6 +92,9 @@ impl Config {
         };
         config.report_bucket = name("DR_REPORT_BUCKET");
         config.wake_table = name("DR_WAKE_TABLE");
+        config.approvals_table = name("DR_APPROVALS_TABLE");
+        config.defaults.approval_endpoint = name("DR_APPROVAL_ENDPOINT");
+        config.approvers = lookup("DR_APPROVERS");
         let d = &mut config.defaults;
         if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
             d.approval = match raw.trim() {

@@ -25,9 +25,11 @@ pub const ERROR_NAMES: &[&str] = &[
     "FailbackFailed",
     "RestoreFailed",
     "TimedOut",
-    // A person's answer to an approval request (`SendTaskFailure` with this error), or none:
+    // An approval request rejected at the approval endpoint, not answered in time, or resumed
+    // by something other than the endpoint:
     "Rejected",
     "ApprovalTimedOut",
+    "NotAnAnswer",
     // A drill's instances could not all be terminated:
     "CleanupFailed",
 ];

@@ -1,16 +1,18 @@
-//! The ten Lambda functions by name, and how each is served: its configuration, its SDK clients
+//! The twelve Lambda functions by name, and how each is served: its configuration, its SDK clients
 //! (built beside the first `next`, see [`crate::runtime`]) and its handler. Each function has
 //! its own binary for the local runtime emulator (`src/bin/<name>.rs`, which `cargo lambda
 //! watch` serves by name); the deployment builds one binary, `dr-orchestrator`, that serves the
 //! function its Lambda `Handler` setting names (`_HANDLER`), so that `sam build` compiles and
-//! links the code once for all ten functions instead of once per function.
+//! links the code once for all twelve functions instead of once per function.
 
 use lambda_runtime::{run, service_fn, Error};
 
+use crate::approval::Approvers;
+use crate::aws::approvals_table::ApprovalsTable;
 use crate::aws::wake_table::WakeTable;
 use crate::handlers::{
-    check_status, clean_up_drill, on_event, prepare_plan, report, start_failback, start_recovery,
-    start_restore, sweep_drill_instances, wait_for_jobs,
+    answer_approval, await_approval, check_status, clean_up_drill, on_event, prepare_plan, report,
+    start_failback, start_recovery, start_restore, sweep_drill_instances, wait_for_jobs,
 };
 use crate::runtime;
 
@@ -27,11 +29,13 @@ pub enum Function {
     CleanUpDrill,
     SweepDrillInstances,
     Report,
+    AwaitApproval,
+    AnswerApproval,
 }
 
 impl Function {
     /// Every function, in the order the template lists them.
-    pub const ALL: [Function; 10] = [
+    pub const ALL: [Function; 12] = [
         Function::PreparePlan,
         Function::StartRecovery,
         Function::StartFailback,
@@ -42,6 +46,8 @@ impl Function {
         Function::CleanUpDrill,
         Function::SweepDrillInstances,
         Function::Report,
+        Function::AwaitApproval,
+        Function::AnswerApproval,
     ];
 
     /// Its name: the binary `cargo lambda watch` serves and the template's `Handler`.
@@ -57,6 +63,8 @@ impl Function {
             Function::CleanUpDrill => "clean-up-drill",
             Function::SweepDrillInstances => "sweep-drill-instances",
             Function::Report => "report",
+            Function::AwaitApproval => "await-approval",
+            Function::AnswerApproval => "answer-approval",
         }
     }
 
@@ -163,6 +171,26 @@ pub async fn serve(function: Function) -> Result<(), Error> {
             let clients = runtime::clients(|sdk| report::Clients::new(sdk, bucket))?;
             run(service_fn(|event| async {
                 report::handle(clients.get().await?, event).await
+            }))
+            .await
+        }
+        Function::AwaitApproval => {
+            let name = ApprovalsTable::name(&config)?;
+            let table = runtime::clients(|sdk| ApprovalsTable::new(sdk, name))?;
+            run(service_fn(|event| async {
+                await_approval::handle(table.get().await?, event).await
+            }))
+            .await
+        }
+        Function::AnswerApproval => {
+            let name = ApprovalsTable::name(&config)?;
+            let approvers = Approvers::parse(config.approvers.as_deref().unwrap_or(""))?;
+            let endpoint = runtime::clients(|sdk| answer_approval::Endpoint {
+                table: ApprovalsTable::new(sdk, name),
+                approvers,
+            })?;
+            run(service_fn(|event| async {
+                answer_approval::handle(endpoint.get().await?, event).await
             }))
             .await
         }

@@ -141,16 +141,20 @@ fn refused(
     wave: &crate::plan::RanWave,
 ) -> (String, String) {
     match decision {
-        ApprovalDecision::Rejected {
-            reason, rejection, ..
-        } => (
+        ApprovalDecision::Rejected { reason, answer, .. } => (
             "Rejected".into(),
             truncate(
                 &format!(
-                    "{scope} was rejected before it started ({reason}); nothing of it was started: {}",
-                    if rejection.cause.is_empty() { "no reason given" } else { &rejection.cause }
+                    "{scope} was rejected by {} before it started ({reason}); nothing of it was started: {}",
+                    answer.by, answer.reason
                 ),
                 MAX_CAUSE_CHARS,
+            ),
+        ),
+        ApprovalDecision::NotAnAnswer { reason, .. } => (
+            "NotAnAnswer".into(),
+            format!(
+                "the approval wait for {scope} ({reason}) was resumed by something other than the approval endpoint; that is not an approval, so nothing of it was started"
             ),
         ),
         ApprovalDecision::TimedOut { reason, .. } => (
@@ -286,8 +290,9 @@ fn state_of(state: OutcomeState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::approval::{ApprovalAnswer, Verdict as Answered};
     use crate::contract::{JobReport, NotStartedStatus};
-    use crate::plan::{ApproverAnswer, CleanupResult, Progress, Started, TaskFailure};
+    use crate::plan::{CleanupResult, Progress, Started, TaskFailure};
     use crate::report::model::OutcomeState;
     use serde_json::json;
 
@@ -342,12 +347,20 @@ mod tests {
         }
     }
 
+    fn answer(verdict: Answered, reason: &str) -> ApprovalAnswer {
+        ApprovalAnswer {
+            approval_id: "apr-0123456789abcdef0123".into(),
+            verdict,
+            by: "arn:aws:sts::123456789012:assumed-role/DrApprover/ada".into(),
+            at: "2026-11-25T06:00:00Z".into(),
+            reason: reason.into(),
+        }
+    }
+
     fn approved() -> ApprovalDecision {
         ApprovalDecision::Approved {
             reason: "a real recovery".into(),
-            answer: ApproverAnswer {
-                approved_by: Some("Ada".into()),
-            },
+            answer: answer(Answered::Approved, "go"),
             decided_at: "2026-11-25T06:00:00Z".into(),
         }
     }
@@ -396,7 +409,7 @@ mod tests {
     fn a_rejected_or_unanswered_wave_is_recorded_and_always_stops_the_run() {
         let rejected = ApprovalDecision::Rejected {
             reason: "a real recovery".into(),
-            rejection: failure("Rejected", "not during the audit"),
+            answer: answer(Answered::Rejected, "not during the audit"),
             decided_at: "2026-11-25T06:00:00Z".into(),
         };
         let judged = judge_wave(
@@ -433,6 +446,17 @@ mod tests {
         let result = &judged.progress.results[0];
         assert_eq!(result.error, "ApprovalTimedOut");
         assert!(result.cause.contains("within 3600 s"), "{}", result.cause);
+        let not_an_answer = ApprovalDecision::NotAnAnswer {
+            reason: "a real recovery".into(),
+            decided_at: "2026-11-25T07:00:00Z".into(),
+        };
+        let judged = judge_wave(
+            &state(0, 2, not_an_answer, true),
+            Verdict::NotStarted,
+            EXECUTION,
+        );
+        assert_eq!(judged.progress.next, Next::End);
+        assert_eq!(judged.progress.results[0].error, "NotAnAnswer");
     }
 
     #[test]

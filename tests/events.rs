@@ -6,9 +6,12 @@
 use std::fs;
 use std::path::Path;
 
+use dr_orchestrator::approval::Approvers;
 use dr_orchestrator::contract::{self, StartFailbackInput, StartRecoveryInput, StartRestoreInput};
 use dr_orchestrator::error::TaskError;
-use dr_orchestrator::handlers::{check_status, clean_up_drill, report, sweep_drill_instances};
+use dr_orchestrator::handlers::{
+    answer_approval, await_approval, check_status, clean_up_drill, report, sweep_drill_instances,
+};
 use dr_orchestrator::plan::{self, Defaults, RecoveryPlan, RestorePlan};
 use dr_orchestrator::{validate, wake};
 use serde_json::Value;
@@ -50,6 +53,8 @@ const INVALID: &[(&str, &str)] = &[
     ),
     ("clean-up-drill/invalid-no-operation.json", "operation"),
     ("sweep-drill-instances/invalid-max-age.json", "maxAgeHours"),
+    ("await-approval/invalid-approval-id.json", "approvalId"),
+    ("answer-approval/invalid-typed-name.json", "approvedBy"),
     (
         "report/invalid-outcome-state.json",
         "run.settled.outcome.state",
@@ -184,6 +189,22 @@ fn check(handler: &str, payload: Value) -> Result<(), TaskError> {
         "on-event" => wake::parse_event(payload).map(|e| {
             assert!(wake::report_of(&e).is_some(), "{e:?} reports no job");
         }),
+        "await-approval" => {
+            await_approval::validate(&contract::parse::<await_approval::AwaitInput>(payload)?)
+        }
+        // As the endpoint admits a request before any AWS call: a signed POST of a named
+        // approver, with a valid answer.
+        "answer-approval" => {
+            let request = serde_json::from_value(payload)
+                .map_err(|e| TaskError::invalid("payload", e.to_string()))?;
+            let approvers = Approvers::parse("arn:aws:iam::123456789012:role/DrApprover").unwrap();
+            answer_approval::admit(&approvers, &request)
+                .map(drop)
+                .map_err(|refused| {
+                    let field = refused.body["field"].as_str().unwrap_or("payload");
+                    TaskError::invalid(field, refused.body.to_string())
+                })
+        }
         other => panic!("events/{other}: no handler of that name"),
     }
 }
@@ -203,6 +224,8 @@ fn every_handler_sample_parses_or_is_rejected_as_listed() {
         "report",
         "wait-for-jobs",
         "on-event",
+        "await-approval",
+        "answer-approval",
     ] {
         for entry in fs::read_dir(root.join(handler)).unwrap() {
             let path = entry.unwrap().path();

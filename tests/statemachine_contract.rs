@@ -140,19 +140,49 @@ fn workflows_invoke_only_our_handlers_and_only_through_the_lambda_integration() 
     let mut waits = 0;
     let mut notices = 0;
     for (file, name, state) in all_states() {
-        if state["Type"] == "Task"
-            && state["Resource"] == "arn:aws:states:::sns:publish.waitForTaskToken"
-        {
-            // The approval request: published to the stack's topic, with a bounded wait.
-            assert_eq!(state["Parameters"]["TopicArn"], "${NotificationsTopicArn}");
+        if name == "Ask for approval" {
+            // The approval request: to the approvals topic, as plain text naming the approval
+            // id; the task token is not in it (it stays in the stack, see below).
+            assert_eq!(state["Resource"], "arn:aws:states:::sns:publish");
+            assert_eq!(state["Parameters"]["TopicArn"], "${ApprovalsTopicArn}");
+            assert_eq!(state["Parameters"]["Message.$"], "$.wave.approval.message");
             assert_eq!(
-                state["Parameters"]["Message"]["taskToken.$"],
-                "$$.Task.Token"
+                state["Parameters"]["MessageAttributes"]["approvalId"]["StringValue.$"],
+                "$.wave.approval.approvalId"
             );
+            assert!(!state.to_string().contains("$$.Task.Token"), "{state}");
+            assert_eq!(state["Retry"][0]["ErrorEquals"], json!(SNS_TRANSIENT));
+            assert_eq!(state["Next"], "Wait for the answer");
+            continue;
+        }
+        if name == "Wait for the answer" {
+            // await-approval keeps the token in the approvals table; the approval's own
+            // timeout ends the wait, caught, never retried (a retry would ask again).
+            assert_eq!(
+                state["Resource"],
+                "arn:aws:states:::lambda:invoke.waitForTaskToken"
+            );
+            assert_eq!(
+                state["Parameters"]["FunctionName"],
+                "${AwaitApprovalFunctionArn}"
+            );
+            assert_eq!(state["Parameters"]["Payload"]["token.$"], "$$.Task.Token");
             assert_eq!(
                 state["TimeoutSecondsPath"],
                 "$.wave.approval.timeoutSeconds"
             );
+            for retrier in state["Retry"].as_array().unwrap() {
+                assert!(
+                    !retrier["ErrorEquals"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&json!("States.Timeout")),
+                    "{state}"
+                );
+            }
+            assert_eq!(state["Catch"][0]["ErrorEquals"], json!(["States.Timeout"]));
+            assert_eq!(state["Catch"][0]["Next"], "Not answered");
+            assert_eq!(state["Next"], "Answered");
             continue;
         }
         if state["Type"] == "Task" && state["Resource"] == "arn:aws:states:::sns:publish" {
@@ -374,6 +404,7 @@ fn choice_states_route_on_one_value_a_handler_wrote() {
         "$.cleanup.action",             // prepare-plan
         "$.cleanupResult.report.state", // clean-up-drill
         "$.ending.outcome.state",       // report (SETTLE, WRITE, REFUSED)
+        "$.answer.verdict",             // answer-approval (the approval endpoint)
     ];
     let mut choices = 0;
     for (file, name, state) in all_states() {
@@ -400,8 +431,8 @@ fn choice_states_route_on_one_value_a_handler_wrote() {
 
 #[test]
 fn causes_are_written_by_handlers_not_by_the_workflow() {
-    // The only text the workflow puts together is the approval request's commands (the task
-    // token appended to the command prepare-plan wrote).
+    // The workflow puts no text together: prepare-plan writes the approval request, handlers
+    // write every cause.
     for (file, name, mut state) in all_states() {
         // A Map's or a Parallel's own fields: its nested states are walked on their own.
         if let Some(own) = state.as_object_mut() {
@@ -414,13 +445,7 @@ fn causes_are_written_by_handlers_not_by_the_workflow() {
             "States.JsonToString",
             "States.ArrayContains",
         ] {
-            if text.contains(intrinsic) {
-                assert_eq!(
-                    (name.as_str(), intrinsic),
-                    ("Ask for approval", "States.Format"),
-                    "{file}: {name} uses {intrinsic}"
-                );
-            }
+            assert!(!text.contains(intrinsic), "{file}: {name} uses {intrinsic}");
         }
     }
 }

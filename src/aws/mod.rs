@@ -2,7 +2,9 @@
 //! contract types, turn answers into this project's plain types, and classify every SDK error
 //! into a [`crate::error::TaskError`].
 
+pub mod approvals_table;
 pub mod backup;
+pub mod callback;
 pub mod drs;
 pub mod errors;
 pub mod evidence;

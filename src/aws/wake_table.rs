@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_sfn::Client as Sfn;
 
+use super::callback::{send_task_success, Resumed};
 use super::errors::classify;
 use crate::error::TaskError;
 use crate::wake::{Registration, Report, REGISTRATION_TTL_SECONDS};
@@ -138,26 +139,13 @@ impl WakeTable {
             });
         };
         let output = serde_json::json!({"wokenBy": by, "job": key}).to_string();
-        match self
-            .sfn
-            .send_task_success()
-            .task_token(token)
-            .output(output)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Wake::Resumed),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("TaskTimedOut" | "TaskDoesNotExist" | "InvalidToken")
-                ) =>
-            {
+        match send_task_success(&self.sfn, token, output).await? {
+            Resumed::Resumed => Ok(Wake::Resumed),
+            Resumed::Gone => {
                 // That wait had already timed out: the next one for this job may be woken.
                 self.release(key).await?;
                 Ok(Wake::Gone)
             }
-            Err(e) => Err(classify("SendTaskSuccess", e)),
         }
     }
 

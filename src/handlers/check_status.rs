@@ -83,9 +83,12 @@ pub async fn judge(clients: &Clients, request: WaveRequest) -> Result<Judged, Ta
     }
     let verdict = match (&state.decision, &state.check_error) {
         (_, Some(_)) => Verdict::Unchecked,
-        (ApprovalDecision::Rejected { .. } | ApprovalDecision::TimedOut { .. }, None) => {
-            Verdict::NotStarted
-        }
+        (
+            ApprovalDecision::Rejected { .. }
+            | ApprovalDecision::TimedOut { .. }
+            | ApprovalDecision::NotAnAnswer { .. },
+            None,
+        ) => Verdict::NotStarted,
         (ApprovalDecision::NotRequired | ApprovalDecision::Approved { .. }, None) => {
             let input = WaveCheckInput {
                 wave: state.wave.scope.clone(),

@@ -1,6 +1,8 @@
 //! One module per Lambda function: parse the payload, validate it, call the adapter, shape the
 //! output. Each `handle` is what the binary of the same name runs.
 
+pub mod answer_approval;
+pub mod await_approval;
 pub mod check_status;
 pub mod clean_up_drill;
 pub mod on_event;

@@ -31,7 +31,7 @@ pub async fn handle(
         trigger: trigger.clone(),
         options,
         active,
-        defaults: config.defaults,
+        defaults: config.defaults.clone(),
     };
     let prepared = match request.workflow {
         Workflow::RecoveryPlan => {

@@ -326,25 +326,25 @@ fn approval_record(wave: &WaveResult) -> Option<ApprovalRecord> {
     };
     match &wave.approval {
         ApprovalDecision::NotRequired => None,
-        ApprovalDecision::Approved {
-            reason,
-            answer,
-            decided_at,
-        } => Some(ApprovalRecord {
-            by: answer.approved_by.clone(),
-            ..record("APPROVED", reason, decided_at)
+        ApprovalDecision::Approved { reason, answer, .. } => Some(ApprovalRecord {
+            by: Some(answer.by.clone()),
+            note: Some(answer.reason.clone()),
+            ..record("APPROVED", reason, &answer.at)
         }),
-        ApprovalDecision::Rejected {
-            reason,
-            rejection,
-            decided_at,
-        } => Some(ApprovalRecord {
-            note: Some(rejection.cause.clone()).filter(|c| !c.is_empty()),
-            ..record("REJECTED", reason, decided_at)
+        ApprovalDecision::Rejected { reason, answer, .. } => Some(ApprovalRecord {
+            by: Some(answer.by.clone()),
+            note: Some(answer.reason.clone()),
+            ..record("REJECTED", reason, &answer.at)
         }),
         ApprovalDecision::TimedOut { reason, decided_at } => {
             Some(record("TIMED_OUT", reason, decided_at))
         }
+        ApprovalDecision::NotAnAnswer { reason, decided_at } => Some(ApprovalRecord {
+            note: Some(
+                "resumed by something other than the approval endpoint: not an approval".into(),
+            ),
+            ..record("NOT_AN_ANSWER", reason, decided_at)
+        }),
     }
 }
 

@@ -21,8 +21,10 @@ pub mod events {
     /// A wave apart from its rounds: the loop's Choice and Pass, the one-branch Parallel, the
     /// approval's routing, the judgement and the wave's notification.
     pub const PER_WAVE: u64 = 35;
-    /// A wave that asks for approval: the callback task and the Pass that records the answer.
-    pub const PER_APPROVAL: u64 = 10;
+    /// A wave that asks for approval: the request's publication (at most 6 events), the wait
+    /// for the answer (a callback task: 6), the two Choices that take only the approval
+    /// endpoint's answer (2 each) and the Pass that records the decision (2).
+    pub const PER_APPROVAL: u64 = 18;
     /// The run apart from its waves: preparing, the run's notifications, the measurement, the
     /// settlement, the report and the end.
     pub const PER_RUN: u64 = 92;

@@ -57,7 +57,7 @@ pub enum TriggerKind {
 }
 
 impl Trigger {
-    pub(super) fn console() -> Self {
+    pub(crate) fn console() -> Self {
         Trigger {
             kind: TriggerKind::Console,
             event_id: None,

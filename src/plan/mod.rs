@@ -37,7 +37,7 @@ pub use options::{ApprovalMode, Defaults, Options, PreflightMode, ResolvedOption
 pub use prepare::{prepare_failback, prepare_recovery, prepare_restore, RunContext};
 pub use rounds::ActiveLoad;
 pub use run_state::{
-    ApprovalDecision, ApproverAnswer, CleanupResult, EndNotice, Ending, Judged, Measured, Next,
-    Notice, PreparedPlan, PreparedWave, Progress, RanWave, RunNotices, RunState, Settled, Started,
-    Task, TaskFailure, WaveFinished, WaveResult, WaveState, Written,
+    ApprovalDecision, CleanupResult, EndNotice, Ending, Judged, Measured, Next, Notice,
+    PreparedPlan, PreparedWave, Progress, RanWave, RunNotices, RunState, Settled, Started, Task,
+    TaskFailure, WaveFinished, WaveResult, WaveState, Written,
 };

@@ -68,7 +68,7 @@ pub struct ResolvedOptions {
 }
 
 /// The deployment's defaults for a run's options (from `prepare-plan`'s environment).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Defaults {
     pub poll_interval_seconds: u64,
     pub give_up_after_seconds: u64,
@@ -80,6 +80,9 @@ pub struct Defaults {
     /// `DR_DISASTER_EVENTS_SKIP_APPROVAL`: a real recovery started by a disaster event starts
     /// without approval. Dangerous; off unless the deployment turns it on.
     pub disaster_events_skip_approval: bool,
+    /// Where approvers answer (`DR_APPROVAL_ENDPOINT`, the stack's approval function URL):
+    /// what every approval request tells them.
+    pub approval_endpoint: Option<String>,
 }
 
 impl Default for Defaults {
@@ -91,6 +94,7 @@ impl Default for Defaults {
             max_concurrent_jobs: MAX_CONCURRENT_JOBS.default,
             approval: ApprovalMode::Required,
             disaster_events_skip_approval: false,
+            approval_endpoint: None,
         }
     }
 }

@@ -305,7 +305,8 @@ fn ask_approvals(
             (_, _, true) => format!("the plan pauses before {} (pauseBefore)", wave.scope),
             _ => continue,
         };
-        wave.approval = approval::ask(approval::Request {
+        let id = approval::approval_id(&ctx.request.execution_id, wave.index);
+        let request = approval::Request {
             plan_name: plan_name.to_owned(),
             workflow,
             is_drill,
@@ -318,7 +319,8 @@ fn ask_approvals(
             trigger: ctx.trigger.clone(),
             execution_id: ctx.request.execution_id.clone(),
             timeout_seconds: ctx.options.approval_timeout_seconds,
-        });
+        };
+        wave.approval = approval::ask(request, id, ctx.defaults.approval_endpoint.as_deref());
     }
 }
 
@@ -424,7 +426,12 @@ mod tests {
         assert_eq!(ask.request.servers, 3);
         assert_eq!(ask.request.waves.len(), 2);
         assert_eq!(ask.timeout_seconds, APPROVAL_TIMEOUT_SECONDS.default);
-        assert!(ask.approve_command.ends_with("--task-token "));
+        assert!(
+            approval::is_approval_id(&ask.approval_id),
+            "{}",
+            ask.approval_id
+        );
+        assert!(ask.message.contains(&ask.approval_id), "{}", ask.message);
         assert!(prepared.waves[1]
             .approval
             .ask
@@ -501,7 +508,7 @@ mod tests {
             &inventory(1),
             prepared.trigger.clone(),
             ActiveLoad::default(),
-            waiving,
+            waiving.clone(),
         )
         .unwrap();
         assert!(prepared.waves[0].approval.required);

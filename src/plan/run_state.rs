@@ -7,10 +7,11 @@
 //! is a field here.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::input::{Trigger, Workflow};
 use super::options::ResolvedOptions;
-use crate::approval::{WaveApproval, WaveCount};
+use crate::approval::{ApprovalAnswer, WaveApproval, WaveCount};
 use crate::cleanup::Cleanup;
 use crate::cleanup::CleanupPlan;
 use crate::contract::{
@@ -191,7 +192,7 @@ pub struct WaveResult {
 }
 
 /// A wave's approval as it was decided: the one shape the workflow writes (`$.decision`, in
-/// the states after `Ask for approval`), a wave's result carries and the run report reads.
+/// the states after `Wait for the answer`), a wave's result carries and the run report reads.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(
     tag = "state",
@@ -201,28 +202,23 @@ pub struct WaveResult {
 pub enum ApprovalDecision {
     /// Nobody was asked.
     NotRequired,
-    /// `SendTaskSuccess`: `answer` is the output the approver sent.
+    /// An approver approved it through the approval endpoint.
     Approved {
         reason: String,
-        answer: ApproverAnswer,
+        answer: ApprovalAnswer,
         decided_at: String,
     },
-    /// `SendTaskFailure` with the error `Rejected`; its cause says why.
+    /// An approver rejected it through the approval endpoint; the answer says why.
     Rejected {
         reason: String,
-        rejection: TaskFailure,
+        answer: ApprovalAnswer,
         decided_at: String,
     },
     /// Nobody answered within `approvalTimeoutSeconds`.
     TimedOut { reason: String, decided_at: String },
-}
-
-/// What an approver sends with `SendTaskSuccess` (`{"approvedBy": "..."}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApproverAnswer {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approved_by: Option<String>,
+    /// The wait was resumed with something that is not the approval endpoint's answer (for
+    /// example a wake function given the approval's token): not an approval.
+    NotAnAnswer { reason: String, decided_at: String },
 }
 
 /// The jobs a wave's rounds started (what `Run rounds` writes over the prepared tasks), or
@@ -244,10 +240,12 @@ pub struct WaveState {
     pub options: ResolvedOptions,
     pub progress: Progress,
     pub decision: ApprovalDecision,
-    /// What the approver sent (`Ask for approval`), before `Approved` records it.
+    /// What resumed the wait (`Wait for the answer`): the approval endpoint's
+    /// [`ApprovalAnswer`] when the approval was answered, anything else when it was not (which
+    /// `Answered` routes to `Not an answer`; only the decision is read from here on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<ApproverAnswer>,
-    /// A rejection or a time-out (`Ask for approval`'s `Catch`).
+    pub answer: Option<Value>,
+    /// The approval's time-out (`Wait for the answer`'s `Catch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_error: Option<TaskFailure>,
     /// Set when the wave's jobs could not be checked (`Judge wave`'s `Catch`).

@@ -228,13 +228,15 @@ pub struct RestoreReport {
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalRecord {
     pub wave: usize,
-    /// `APPROVED`, `REJECTED` or `TIMED_OUT`.
+    /// `APPROVED`, `REJECTED`, `TIMED_OUT` or `NOT_AN_ANSWER`.
     pub decision: String,
-    /// Why it was rejected, as the person said.
+    /// Why, as the approver said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The approver's ARN, as AWS verified it at the approval endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// When the endpoint recorded the answer (for a time-out: when the wait ended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_at: Option<String>,
     pub reason: String,

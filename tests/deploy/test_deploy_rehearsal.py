@@ -14,8 +14,8 @@ import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
-from rehearsal.deploy import FUNCTIONS, WORKFLOW_FUNCTIONS as USES, for_moto
-from rehearsal.processes import REPORT_BUCKET, WAKE_TABLE
+from rehearsal.deploy import FUNCTIONS, LOCAL_APPROVAL_ENDPOINT, WORKFLOW_FUNCTIONS as USES, for_moto
+from rehearsal.processes import APPROVALS_TABLE, APPROVER_ROLE, REPORT_BUCKET, WAKE_TABLE
 from rehearsal.workflow import waits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ CREATED_BY_MOTO = {
 }
 NOT_CREATED_BY_MOTO = {
     "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy",
-    "AWS::S3::BucketPolicy",
+    "AWS::S3::BucketPolicy", "AWS::Lambda::Url",
 }
 WORKFLOWS = {"RecoveryPlanStateMachine": "recovery-plan", "FailbackStateMachine": "failback",
              "RestoreStateMachine": "restore"}
@@ -118,11 +118,15 @@ def test_the_stack_is_created_and_every_resource_type_is_accounted_for(deployed,
     assert not unnamed, f"resource types the README does not place: {unnamed}"
     skipped = {n for names in deployed.skipped.values() for n in names}
     left_out = set(transformed["Resources"]) - set(deployed.resources) - skipped
-    assert left_out == {"NotificationsEmail"}
+    assert left_out == {"NotificationsEmail", "ApprovalsEmail"}
     assert set(FUNCTIONS) | set(WORKFLOWS) <= set(deployed.resources)
     # The outputs name what the stack created.
     assert deployed.outputs["RecoveryPlanStateMachineArn"] == deployed.state_machine_arn()
     assert deployed.outputs["NotificationsTopicArn"] == deployed.physical_id("NotificationsTopic")
+    assert deployed.outputs["ApprovalsTopicArn"] == deployed.physical_id("ApprovalsTopic")
+    # The approval endpoint's URL: the placeholder that stands for it (moto cannot create it).
+    assert deployed.outputs["ApprovalEndpointUrl"] == LOCAL_APPROVAL_ENDPOINT
+    assert deployed.physical_id("ApprovalsTable") == APPROVALS_TABLE
     bucket = deployed.physical_id("ReportBucket")  # a bucket's physical ID is its name
     assert deployed.outputs["ReportBucketName"] == bucket
     assert deployed.outputs["ReportsIndex"] == f"s3://{bucket}/runs/index.html"
@@ -256,7 +260,11 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
     assert {k: str(v) for k, v in env["Variables"].items()} == {
         "DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
         "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
-        "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
+        "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
+        "DR_APPROVAL_ENDPOINT": LOCAL_APPROVAL_ENDPOINT}
+    # The approval endpoint: its table, and the approvers the deployment named.
+    env = lam.get_function(FunctionName=deployed.physical_id("AnswerApprovalFunction"))["Configuration"]["Environment"]
+    assert env["Variables"] == {"DR_APPROVALS_TABLE": APPROVALS_TABLE, "DR_APPROVERS": APPROVER_ROLE}
     env = lam.get_function(FunctionName=deployed.physical_id("ReportFunction"))["Configuration"]["Environment"]
     assert env["Variables"]["DR_REPORT_BUCKET"] == deployed.physical_id("ReportBucket") == REPORT_BUCKET
     # The execution logs' groups exist with the default retention.
@@ -313,17 +321,27 @@ def test_a_declared_disaster_through_the_deployed_rule_starts_a_recovery_keyed_b
     assert all(e["id"] in k for k in keys), keys
 
 
-def test_the_only_template_changes_are_substitutions_and_the_report_bucket_name(transformed):
+def test_the_only_template_changes_are_substitutions_names_and_the_endpoint_url(transformed):
     changed, notes = for_moto(transformed)
-    assert len(notes) == len(WORKFLOWS) + 2
+    assert len(notes) == len(WORKFLOWS) + 4
     bucket = dict(changed["Resources"]["ReportBucket"]["Properties"])
     assert bucket.pop("BucketName") == REPORT_BUCKET
     assert bucket == transformed["Resources"]["ReportBucket"]["Properties"]
-    table = dict(changed["Resources"]["WakeTable"]["Properties"])
-    assert table.pop("TableName") == WAKE_TABLE
-    assert table == transformed["Resources"]["WakeTable"]["Properties"]
+    for logical, name in (("WakeTable", WAKE_TABLE), ("ApprovalsTable", APPROVALS_TABLE)):
+        table = dict(changed["Resources"][logical]["Properties"])
+        assert table.pop("TableName") == name
+        assert table == transformed["Resources"][logical]["Properties"]
+    # The endpoint's URL, wherever the template reads it, and nothing else of those resources.
+    url = {"Fn::GetAtt": ["AnswerApprovalFunctionUrl", "FunctionUrl"]}
+    assert transformed["Outputs"]["ApprovalEndpointUrl"]["Value"] == url
+    assert changed["Outputs"]["ApprovalEndpointUrl"]["Value"] == LOCAL_APPROVAL_ENDPOINT
+    env = changed["Resources"]["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["DR_APPROVAL_ENDPOINT"] == LOCAL_APPROVAL_ENDPOINT
+    assert {**env, "DR_APPROVAL_ENDPOINT": url} \
+        == transformed["Resources"]["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
+    assert '"FunctionUrl"' not in json.dumps(changed)
     for name, resource in transformed["Resources"].items():
-        if name in ("ReportBucket", "WakeTable"):
+        if name in ("ReportBucket", "WakeTable", "ApprovalsTable", "PreparePlanFunction"):
             continue
         if name not in WORKFLOWS:
             assert changed["Resources"][name] == resource, f"{name} changed for moto"

@@ -21,7 +21,9 @@ from rehearsal.report import fetch_report
 from rehearsal.workflow import Engine, budgeted, cost, last_statuses, run_states, waits
 
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
-APPROVED_BY = "e2e (approval=auto)"
+# Who answers approval requests in the e2e runs: a session of the rehearsal's approver role, the
+# ARN the function URL's IAM auth would verify (rehearsal.approval.function_url_event).
+APPROVED_BY = "arn:aws:sts::123456789012:assumed-role/DrApprover/e2e"
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,7 @@ class Run:
         # What the run published, in order: {"subject", "message", "attributes", ...}.
         self.notifications = list(notifications)
         self.approval_requests = [n for n in self.notifications if is_approval_request(n)]
-        # How each request was answered: (task token, "approved" | "rejected" | error code).
+        # How each request was answered: (approval id, HTTP status, the endpoint's answer).
         self.answers = list(answers)
 
     def jobs(self, initiated_by=None):
@@ -146,11 +148,12 @@ def rust_checks(tmp_path_factory):
 def run(local, tmp_path_factory, rust_checks):
     """run(workflow, plan, ...) -> Run. approval: "auto" approves every approval request (as
     APPROVED_BY), "reject" rejects it (error Rejected), "never" leaves it unanswered (the
-    workflow's timeout ends the run)."""
+    workflow's timeout ends the run). `during(engine, arn)`, if given, is called about twice a
+    second while the run goes (what a person or an intruder does meanwhile)."""
     sim, aws, handlers = local
 
     def go(workflow, plan, faults=None, poll=1, name="e2e", give_up=300, reset=True, lose_answers=None,
-           approval="auto", timeout=600):
+           approval="auto", timeout=600, during=None):
         assert approval in ("auto", "reject", "never"), approval
         if reset:
             sim.reset()
@@ -165,7 +168,7 @@ def run(local, tmp_path_factory, rust_checks):
         invoker = LosingAnswers(handlers, *lose_answers) if lose_answers else handlers
         with Engine(invoker, aws, approval=approval, approved_by=APPROVED_BY) as engine:
             arn = engine.start(workflow, plan, name)
-            result = engine.wait(arn, timeout=timeout)
+            result = engine.wait(arn, timeout=timeout, on_tick=(lambda: during(engine, arn)) if during else None)
             events = engine.history(arn)
             report = fetch_report(aws.client("s3"), REPORT_BUCKET, arn, tmp_path_factory.mktemp("reports"))
             # Every run leaves a report, succeeded, failed or refused, and says where it is.

@@ -4,6 +4,7 @@ drill terminates what it launched. What exists afterwards is read from the local
 state, not from the run's output."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import boto3
 ROOT = Path(__file__).resolve().parents[2]
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 EXECUTION_TAG = "dr-orchestrator:execution"
-APPROVED_BY = "e2e (approval=auto)"  # what tests/e2e/conftest.py's run(approval="auto") sends
+APPROVED_BY = "arn:aws:sts::123456789012:assumed-role/DrApprover/e2e"  # tests/e2e/conftest.py's approver
 
 
 def plan(name):
@@ -72,15 +73,19 @@ def test_a_real_recovery_waits_for_approval_and_rejection_launches_nothing(run):
     assert r.jobs() == []
     [request] = r.approval_requests
     assert request["attributes"]["kind"]["Value"] == "APPROVAL_NEEDED"
+    approval_id = request["attributes"]["approvalId"]["Value"]
+    assert re.fullmatch(r"apr-[0-9a-f]{20}", approval_id), approval_id
     assert "REAL recovery" in request["subject"]
-    body = request["message"]
-    assert body["request"]["isDrill"] is False
-    assert body["request"]["servers"] == sum(w["servers"] for w in body["request"]["waves"]) > 0
-    assert body["request"]["trigger"]["kind"] == "CONSOLE"
-    assert body["request"]["preflight"]["verdict"] in ("PASSED", "WARNINGS")
-    assert body["approve"].startswith("aws stepfunctions send-task-success")
-    assert body["approve"].endswith(body["taskToken"])
-    assert body["reject"].endswith(body["taskToken"])
+    # Plain text for a person: what will happen and how to answer; never the task token.
+    text = request["message"]
+    assert text.startswith("APPROVAL NEEDED: REAL recovery of plan"), text
+    assert f"Approval id: {approval_id}" in text and "Started by:  Console" in text
+    assert re.search(r"Preflight:   (Passed|Warnings)", text), text
+    assert "taskToken" not in text and "send-task" not in text, text
+    # The report of the failed run: who rejected it, as the endpoint verified, and why.
+    [rejected] = r.report["approvals"]
+    assert (rejected["decision"], rejected["by"]) == ("REJECTED", APPROVED_BY), rejected
+    assert rejected["note"] and rejected["answeredAt"], rejected
 
 
 def test_an_approved_real_recovery_records_who_approved_and_is_never_cleaned_up(run):
@@ -89,8 +94,10 @@ def test_an_approved_real_recovery_records_who_approved_and_is_never_cleaned_up(
     assert len(r.approval_requests) == 1
     first = r.output["waves"][0]["approval"]
     assert first["state"] == "APPROVED"
-    assert first["answer"] == {"approvedBy": APPROVED_BY}
-    assert first["decidedAt"] and first["reason"]
+    answer = first["answer"]
+    assert (answer["verdict"], answer["by"]) == ("APPROVED", APPROVED_BY)
+    assert answer["approvalId"] == r.approval_requests[0]["attributes"]["approvalId"]["Value"]
+    assert answer["at"] and answer["reason"] and first["decidedAt"] and first["reason"]
     assert r.output["waves"][1]["approval"] == {"state": "NOT_REQUIRED"}
     assert r.output["cleanup"] == {"state": "NOT_NEEDED"}
     assert r.jobs("TERMINATE_RECOVERY_INSTANCES") == []
@@ -104,7 +111,7 @@ def test_a_drill_wave_marked_pause_before_waits_and_a_rejection_still_cleans_up(
     assert r.status == "FAILED" and r.error == "Rejected", r.cause
     assert "wave 2 (web)" in r.cause
     [request] = r.approval_requests
-    assert "pauseBefore" in request["message"]["request"]["reason"]
+    assert "(pauseBefore)" in request["message"]
     assert r.wave_jobs(2) == []
     assert len(launched_by(r.sim, "START_DRILL")) == 9
     assert existing_instances(r.sim) == {}

@@ -1,7 +1,7 @@
 """template.yaml as CloudFormation deploys it (after SAM's real transform, see conftest.py) against
 the rest of the project: substitutions and definitions agree both ways, each workflow invokes
-only its own functions and publishes only to the notifications topic, the functions are the
-eight binaries, the EC2 permissions work only through DRS on DRS-managed resources, only the
+only its own functions and publishes only to the notifications and approvals topics, the functions
+are the twelve handlers of one binary, only named approvers answer at an IAM-authenticated endpoint, the EC2 permissions work only through DRS on DRS-managed resources, only the
 drill clean-up functions may terminate recovery instances, every workflow ends with the report,
 whose bucket is versioned, encrypted, private, retained and expires reports only when told, and
 whose function may touch only the bucket's runs/ prefix, the drill rule is off unless enabled
@@ -83,28 +83,66 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_a_placehold
 def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_prepare_plan_only(stack):
     topic = {"Fn::GetAtt": ["NotificationsTopic", "Arn"]}  # never: the topic's Ref is its ARN
     functions = {"PreparePlanFunction", "StartRecoveryFunction", "StartFailbackFunction", "StartRestoreFunction",
-                 "CheckStatusFunction", "WaitForJobsFunction", "CleanUpDrillFunction", "ReportFunction"}
+                 "CheckStatusFunction", "WaitForJobsFunction", "CleanUpDrillFunction", "ReportFunction",
+                 "AwaitApprovalFunction"}
+    topics = {"NotificationsTopic", "ApprovalsTopic"}
     for name in WORKFLOWS:
         subs = dict(stack.resources[name]["Properties"]["DefinitionSubstitutions"])
         assert subs.pop("Workflow") == WORKFLOW_VALUES[name], name
         assert topic not in subs.values()
         for key, value in subs.items():
-            if key == "NotificationsTopicArn":
-                assert value == {"Ref": "NotificationsTopic"}, name
+            if key.removesuffix("Arn") in topics:
+                assert value == {"Ref": key.removesuffix("Arn")}, name
             else:
                 assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, (name, key)
-        assert {key.removesuffix("Arn") for key in subs} == functions | {"NotificationsTopic"}, name
+        assert {key.removesuffix("Arn") for key in subs} == functions | topics, name
     env = stack.resources["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
     assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
-                   "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false"}
+                   "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
+                   "DR_APPROVAL_ENDPOINT": {"Fn::GetAtt": ["AnswerApprovalFunctionUrl", "FunctionUrl"]}}
     for name in ("WaitForJobsFunction", "OnEventFunction"):
         env = stack.resources[name]["Properties"]["Environment"]["Variables"]
         assert env == {"DR_WAKE_TABLE": {"Ref": "WakeTable"}}, name
+    assert stack.resources["AwaitApprovalFunction"]["Properties"]["Environment"]["Variables"] \
+        == {"DR_APPROVALS_TABLE": {"Ref": "ApprovalsTable"}}
+    # As written (the evaluator resolves a parameter to its default, and this one has none).
+    assert stack.template["Resources"]["AnswerApprovalFunction"]["Properties"]["Environment"]["Variables"] \
+        == {"DR_APPROVALS_TABLE": {"Ref": "ApprovalsTable"}, "DR_APPROVERS": {"Ref": "ApproverPrincipals"}}
     for name, function in stack.of_type("AWS::Lambda::Function").items():
         if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction", "ReportFunction",
-                        "WaitForJobsFunction", "OnEventFunction"}:
+                        "WaitForJobsFunction", "OnEventFunction", "AwaitApprovalFunction", "AnswerApprovalFunction"}:
             assert "Environment" not in function["Properties"], name
+
+
+def test_only_the_named_approvers_answer_at_an_iam_authenticated_endpoint_and_the_token_stays_in_the_stack(stack):
+    """The approval endpoint is a function URL with AuthType AWS_IAM (Lambda verifies who calls);
+    the deployment must name its approvers (no default); only the approval functions read or write
+    the approvals table; only they and the wake functions may resume a waiting run (no state
+    machine, no other function); the approvals topic takes subscribers of this account only."""
+    [(url_name, url)] = stack.of_type("AWS::Lambda::Url").items()
+    assert url["Properties"]["AuthType"] == "AWS_IAM"
+    assert url["Properties"]["TargetFunctionArn"] == {"Ref": "AnswerApprovalFunction"}
+    parameter = stack.template["Parameters"]["ApproverPrincipals"]
+    assert "Default" not in parameter
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("arn:aws:iam::123456789012:role/DrApprover,arn:aws:iam::123456789012:user/ada")
+    for bad in ("*", "arn:aws:iam::123456789012:role/*", "arn:aws:iam::123456789012:role/A, arn:aws:iam::1:role/B", ""):
+        assert not pattern.fullmatch(bad), bad
+    table = {"Fn::GetAtt": ["ApprovalsTable", "Arn"]}
+    resumers = set()
+    for role in stack.of_type("AWS::IAM::Role"):
+        for st in statements(stack, role):
+            actions = as_list(st["Action"])
+            if table in as_list(st.get("Resource")) or any(a.startswith("dynamodb:") and "*" in a for a in actions):
+                assert role in {"AwaitApprovalFunctionRole", "AnswerApprovalFunctionRole"}, role
+            if "states:SendTaskSuccess" in actions or "states:*" in actions:
+                resumers.add(role)
+    assert resumers == {"WaitForJobsFunctionRole", "OnEventFunctionRole", "AwaitApprovalFunctionRole",
+                        "AnswerApprovalFunctionRole"}
+    policy = stack.resources["ApprovalsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = next(st for st in policy if st["Action"] == "sns:Subscribe")
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}}
 
 
 def test_each_workflow_may_invoke_only_the_functions_of_its_own_workflow(stack):
@@ -116,14 +154,15 @@ def test_each_workflow_may_invoke_only_the_functions_of_its_own_workflow(stack):
         assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_functions_are_the_ten_handlers_of_one_binary_on_arm64_with_json_logs(stack):
+def test_functions_are_the_twelve_handlers_of_one_binary_on_arm64_with_json_logs(stack):
     functions = stack.of_type("AWS::Lambda::Function")
     # One artifact, built once: each function is the binary serving its Handler.
     assert {f["Properties"]["Code"]["S3Key"] for f in functions.values()} == {"dr-orchestrator.zip"}
     handlers = {f["Properties"]["Handler"] for f in functions.values()}
     assert handlers == {p.stem for p in (ROOT / "src" / "bin").glob("*.rs")} - {"dr-orchestrator"}
     assert handlers == {"prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status",
-                        "clean-up-drill", "sweep-drill-instances", "report", "wait-for-jobs", "on-event"}
+                        "clean-up-drill", "sweep-drill-instances", "report", "wait-for-jobs", "on-event",
+                        "await-approval", "answer-approval"}
     assert {functions[f]["Properties"]["Handler"]
             for f in ("CleanUpDrillFunction", "SweepDrillInstancesFunction", "ReportFunction")} \
         == {"clean-up-drill", "sweep-drill-instances", "report"}
@@ -134,7 +173,7 @@ def test_functions_are_the_ten_handlers_of_one_binary_on_arm64_with_json_logs(st
     # SAM builds functions with equal Metadata once (samcli's FunctionBuildDefinition compares it
     # whole, checkov's skips included).
     metadata = [f["Metadata"] for f in SOURCE["Resources"].values() if f["Type"] == "AWS::Serverless::Function"]
-    assert len(metadata) == 10 and all(m == metadata[0] for m in metadata)
+    assert len(metadata) == 12 and all(m == metadata[0] for m in metadata)
     assert metadata[0]["BuildMethod"] == "rust-cargolambda"
     assert metadata[0]["BuildProperties"] == {"Binary": "dr-orchestrator"}
 
@@ -500,7 +539,7 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
     assert "NotificationsKey" not in mailed.resources
 
 
-def test_workflows_publish_only_to_the_notifications_topic_with_its_key_only(make_stack):
+def test_workflows_publish_only_to_the_notifications_and_approvals_topics_with_their_key_only(make_stack):
     publishers = {"RecoveryPlanStateMachine", "FailbackStateMachine", "RestoreStateMachine"}
     for stack, key in ((make_stack(), {"Fn::GetAtt": ["NotificationsKey", "Arn"]}),
                        (make_stack(NotificationsKmsKeyArn=KEY), KEY)):
@@ -516,11 +555,13 @@ def test_workflows_publish_only_to_the_notifications_topic_with_its_key_only(mak
             kms = [s for s in grants if any(a.startswith("kms:") for a in as_list(s["Action"]))]
             (publish,) = sns
             assert publish["Effect"] == "Allow" and publish["Action"] == "sns:Publish", role
-            assert publish["Resource"] == {"Ref": "NotificationsTopic"} and "Condition" not in publish, role
+            assert publish["Resource"] == [{"Ref": "NotificationsTopic"}, {"Ref": "ApprovalsTopic"}], role
+            assert "Condition" not in publish, role
             # What SNS needs of a publisher to an encrypted topic, on the topic's key only, via SNS only.
             (encrypt,) = kms
             assert sorted(as_list(encrypt["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"], role
             assert encrypt["Resource"] == key == stack.resources["NotificationsTopic"]["Properties"]["KmsMasterKeyId"]
+            assert stack.resources["ApprovalsTopic"]["Properties"]["KmsMasterKeyId"] == key
             assert encrypt["Condition"] == {"StringEquals": {"kms:ViaService": f"sns.{REGION}.amazonaws.com"}}
     # The stack's own key lets IAM policies grant its use (so the roles' grants take effect).
     statements_ = make_stack().resources["NotificationsKey"]["Properties"]["KeyPolicy"]["Statement"]

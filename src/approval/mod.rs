@@ -1,8 +1,11 @@
 //! Approvals, with no I/O: which waves of a run wait for a person, and what the request that
-//! person reads says. The workflow publishes the request to the notifications topic with a
-//! task token (`sns:publish.waitForTaskToken`) and waits; `SendTaskSuccess` approves,
-//! `SendTaskFailure` with the error `Rejected` rejects, and no answer within
-//! `options.approvalTimeoutSeconds` ends the run with `ApprovalTimedOut`.
+//! person reads says. The workflow publishes the request (plain text, naming an approval id,
+//! never the task token) to the approvals topic, then waits: `await-approval` keeps the wait's
+//! task token in the approvals table, inside the stack. A person answers through the approval
+//! endpoint (`answer-approval`, a function URL with `AWS_IAM` auth), which checks the caller AWS
+//! verified against the deployment's approvers and only then resumes the run with an
+//! [`ApprovalAnswer`]; no answer within `options.approvalTimeoutSeconds` ends the run with
+//! `ApprovalTimedOut`.
 //!
 //! Who must approve:
 //! - a real run (a real recovery, a failback, a restore-only run: each changes production),
@@ -14,6 +17,14 @@
 //!   `SkipApprovalForDisasterEvents` (dangerous, off by default), whatever `RealRunApproval` says;
 //! - a drill only when its plan says `options.approval: "REQUIRED"`;
 //! - any wave that says `"pauseBefore": true`, drills too.
+
+mod answer;
+mod message;
+
+pub use answer::{
+    approval_id, is_approval_id, AnswerRequest, ApprovalAnswer, Approvers, Decision, Verdict,
+    MAX_REASON_CHARS,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -98,14 +109,14 @@ impl WaveApproval {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ask {
+    /// What the approver names in the answer ([`approval_id`]); not a secret.
+    pub approval_id: String,
     /// The e-mail subject: short, printable ASCII.
     pub subject: String,
+    /// The e-mail body: plain text a person can read, with how to answer.
+    pub message: String,
     pub reason: String,
     pub timeout_seconds: u64,
-    /// The command that approves, up to the task token the workflow appends.
-    pub approve_command: String,
-    /// The command that rejects, up to the task token.
-    pub reject_command: String,
     pub request: Request,
 }
 
@@ -173,8 +184,9 @@ impl PreflightSummary {
     }
 }
 
-/// The approval request for the wave `request.wave`.
-pub fn ask(request: Request) -> WaveApproval {
+/// The approval request `approval_id` for the wave `request.wave`; `endpoint` is the approval
+/// endpoint's URL, where the deployment has one.
+pub fn ask(request: Request, approval_id: String, endpoint: Option<&str>) -> WaveApproval {
     let kind = match (request.workflow, request.is_drill) {
         (Workflow::Failback, _) => "failback",
         (Workflow::Restore, _) => "REAL restore",
@@ -193,13 +205,11 @@ pub fn ask(request: Request) -> WaveApproval {
     WaveApproval {
         required: true,
         ask: Some(Ask {
+            message: message::text(&request, kind, &approval_id, endpoint),
+            approval_id,
             subject,
             reason: request.reason.clone(),
             timeout_seconds: request.timeout_seconds,
-            approve_command: "aws stepfunctions send-task-success --task-output '{\"approvedBy\":\"YOUR NAME\"}' --task-token ".into(),
-            reject_command:
-                "aws stepfunctions send-task-failure --error Rejected --cause 'WHY' --task-token "
-                    .into(),
             request,
         }),
     }

@@ -3,8 +3,8 @@
 //!
 //! One item per approval, keyed `approvalId`: `token` (the latest wait's task token),
 //! `executionId`, `state` (`WAITING`, then `APPROVED` or `REJECTED`, set once, by the approval
-//! endpoint), `answer` (the [`ApprovalAnswer`] as JSON, once answered) and `expiresAt` (the
-//! table's TTL attribute). Every write is one conditional `UpdateItem`: an answer is recorded
+//! endpoint), `answer` (the [`ApprovalAnswer`] as JSON, once answered), `delivered` (the run
+//! took the answer) and `expiresAt` (the table's TTL attribute). Every write is one conditional `UpdateItem`: an answer is recorded
 //! once, and a wait that starts after its approval was answered gets that answer at once.
 
 use std::collections::HashMap;
@@ -50,8 +50,13 @@ pub enum Recorded {
     Recorded { token: String },
     /// No run waits under this id (unknown, or its wait has not started yet).
     NotWaiting,
-    /// Someone answered first: their answer stands.
-    AlreadyAnswered(ApprovalAnswer),
+    /// Someone answered first: their answer stands (`token`: the wait it was for;
+    /// `delivered`: the run took it).
+    AlreadyAnswered {
+        first: ApprovalAnswer,
+        token: String,
+        delivered: bool,
+    },
 }
 
 impl ApprovalsTable {
@@ -113,8 +118,8 @@ impl ApprovalsTable {
         match held {
             Ok(_) => Ok(Held::Waiting),
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                match self.answer_of(approval_id).await? {
-                    Some(answer) => Ok(Held::Answered(answer)),
+                match self.answered(approval_id).await? {
+                    Some((answer, _, _)) => Ok(Held::Answered(answer)),
                     None => Err(TaskError::Unexpected {
                         message: format!("approval {approval_id} is neither waiting nor answered"),
                     }),
@@ -160,8 +165,12 @@ impl ApprovalsTable {
                 }),
             },
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
-                Ok(match self.answer_of(&answer.approval_id).await? {
-                    Some(first) => Recorded::AlreadyAnswered(first),
+                Ok(match self.answered(&answer.approval_id).await? {
+                    Some((first, token, delivered)) => Recorded::AlreadyAnswered {
+                        first,
+                        token,
+                        delivered,
+                    },
                     None => Recorded::NotWaiting,
                 })
             }
@@ -169,16 +178,32 @@ impl ApprovalsTable {
         }
     }
 
-    /// Resumes the run waiting on `token` with `answer`.
+    /// Resumes the run waiting on `token` with `answer`, and records that it took it.
     pub async fn resume(&self, token: &str, answer: &ApprovalAnswer) -> Result<Resumed, TaskError> {
         let output = serde_json::to_string(answer).map_err(|e| TaskError::Unexpected {
             message: format!("an answer that does not serialise: {e}"),
         })?;
-        send_task_success(&self.sfn, token, output).await
+        let resumed = send_task_success(&self.sfn, token, output).await?;
+        if resumed == Resumed::Resumed {
+            self.dynamodb
+                .update_item()
+                .table_name(&self.table)
+                .key("approvalId", AttributeValue::S(answer.approval_id.clone()))
+                .update_expression("SET delivered = :yes")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .send()
+                .await
+                .map_err(|e| classify("DynamoDB UpdateItem", e))?;
+        }
+        Ok(resumed)
     }
 
-    /// The recorded answer of `approval_id`, if it was answered.
-    async fn answer_of(&self, approval_id: &str) -> Result<Option<ApprovalAnswer>, TaskError> {
+    /// The recorded answer of `approval_id` and the token of the wait it answered, if it was
+    /// answered.
+    async fn answered(
+        &self,
+        approval_id: &str,
+    ) -> Result<Option<(ApprovalAnswer, String, bool)>, TaskError> {
         let item = self
             .dynamodb
             .get_item()
@@ -190,10 +215,14 @@ impl ApprovalsTable {
             .map_err(|e| classify("DynamoDB GetItem", e))?
             .item
             .unwrap_or_default();
-        match item.get("answer") {
-            Some(AttributeValue::S(json)) => {
+        match (item.get("answer"), item.get("token")) {
+            (Some(AttributeValue::S(json)), Some(AttributeValue::S(token))) => {
                 serde_json::from_str(json)
-                    .map(Some)
+                    .map(|answer| {
+                        let delivered =
+                            matches!(item.get("delivered"), Some(AttributeValue::Bool(true)));
+                        Some((answer, token.clone(), delivered))
+                    })
                     .map_err(|e| TaskError::Unexpected {
                         message: format!("approval {approval_id} holds an unreadable answer: {e}"),
                     })

@@ -5,8 +5,10 @@
 //!
 //! Answers (JSON): 200 answered; 400 `InvalidInput` naming the field; 401 not signed; 403
 //! `NotAnApprover`; 404 `NotWaiting` (unknown id, or the run has not started waiting yet: try
-//! again in a few seconds); 405 not a POST; 409 `AlreadyAnswered` (who answered first, and
-//! how); 410 `NoLongerWaiting` (recorded, but the wait had ended); 503 an AWS error.
+//! again in a few seconds); 405 not a POST; 409 `AlreadyAnswered` (someone else, or another
+//! decision, came first: that answer stands); 410 `NoLongerWaiting` (recorded, but the wait had
+//! ended); 503 an AWS error (send it again: the same approver's same decision is sent again to
+//! the run, so a retry is safe).
 
 use aws_lambda_events::event::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
@@ -122,22 +124,38 @@ async fn answer_with(
     table: &ApprovalsTable,
     answer: &ApprovalAnswer,
 ) -> Result<LambdaFunctionUrlResponse, TaskError> {
-    let token = match table.record(answer).await? {
-        Recorded::Recorded { token } => token,
+    let (token, answer) = match table.record(answer).await? {
+        Recorded::Recorded { token } => (token, answer.clone()),
         Recorded::NotWaiting => {
             return Ok(response(
                 404,
                 json!({"error": "NotWaiting", "approvalId": answer.approval_id, "message": "no run waits for this approval: check the id; if the request has just arrived, the run may not be waiting yet: try again in a few seconds"}),
             ));
         }
-        Recorded::AlreadyAnswered(first) => {
+        // The same approver sending the same decision again (a retry after a lost reply, or
+        // after the run could not be resumed): the recorded answer goes to the run again, so
+        // that a retry is safe.
+        Recorded::AlreadyAnswered {
+            first,
+            token,
+            delivered,
+        } if first.by == answer.by && first.verdict == answer.verdict => {
+            if delivered {
+                return Ok(response(
+                    200,
+                    json!({"answered": first, "message": "answered before: this was a retry"}),
+                ));
+            }
+            (token, first)
+        }
+        Recorded::AlreadyAnswered { first, .. } => {
             return Ok(response(
                 409,
                 json!({"error": "AlreadyAnswered", "message": "this approval was answered already; the first answer stands", "answer": first}),
             ));
         }
     };
-    let resumed = table.resume(&token, answer).await?;
+    let resumed = table.resume(&token, &answer).await?;
     info!(approval = %answer.approval_id, by = %answer.by, verdict = ?answer.verdict, ?resumed, "answered");
     Ok(match resumed {
         Resumed::Resumed => response(200, json!({"answered": answer})),

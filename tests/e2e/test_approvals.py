@@ -54,6 +54,8 @@ def test_only_a_named_approver_approves_at_the_endpoint_and_the_report_names_the
         }
         got["token"] = token
         got["approver"] = engine.answer_approval(APPROVER, body)
+        # The approver sends it again (a lost reply): safe, nothing changes.
+        got["retry"] = engine.answer_approval(APPROVER, body)
         got["second answer"] = engine.answer_approval(
             "arn:aws:sts::123456789012:assumed-role/DrApprover/bob", {**body, "decision": "REJECT"})
         return got
@@ -68,6 +70,8 @@ def test_only_a_named_approver_approves_at_the_endpoint_and_the_report_names_the
     assert got["no reason"][0] == 400 and got["no reason"][1]["field"] == "reason", got
     assert got["unknown id"][0] == 404 and got["unknown id"][1]["error"] == "NotWaiting", got
     assert got["approver"][0] == 200, got
+    assert got["retry"][0] == 200 and "retry" in got["retry"][1]["message"], got
+    assert got["retry"][1]["answered"] == got["approver"][1]["answered"], "the recorded answer, unchanged"
     assert got["second answer"][0] == 409, got
     assert got["second answer"][1]["answer"]["by"] == APPROVER, "the first answer stands"
 

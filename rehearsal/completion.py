@@ -23,7 +23,7 @@ import yaml
 from moto.events.models import EventPattern
 
 from .local_aws import ACCOUNT
-from .processes import APPROVALS_TABLE, ROOT, WAKE_TABLE
+from .processes import APPROVALS_TABLE, LEASE_TABLE, ROOT, WAKE_TABLE
 from .sim_events import EventPump
 # The template's rules whose target is the on-event function.
 COMPLETION_RULES = ("DrsLaunchResultRule", "BackupRestoreEndedRule")
@@ -87,6 +87,11 @@ def create_wake_table(dynamodb):
 def create_approvals_table(dynamodb):
     """The approvals table (key `approvalId`)."""
     _create_table(dynamodb, APPROVALS_TABLE, "approvalId")
+
+
+def create_lease_table(dynamodb):
+    """The plans' leases (key `plan`)."""
+    _create_table(dynamodb, LEASE_TABLE, "plan")
 
 
 def clear_wake_table(dynamodb):

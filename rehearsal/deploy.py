@@ -37,7 +37,7 @@ from moto.awslambda.exceptions import UnknownFunctionException
 
 from .harness import Harness
 from .local_aws import ACCOUNT, REGION
-from .processes import APPROVALS_TABLE, APPROVER_ROLE, REPORT_BUCKET, ROOT, WAKE_TABLE
+from .processes import APPROVALS_TABLE, APPROVER_ROLE, LEASE_TABLE, REPORT_BUCKET, ROOT, WAKE_TABLE
 
 # What stands for the approval endpoint's URL in the deployed stack (moto cannot create it).
 LOCAL_APPROVAL_ENDPOINT = "https://approval-endpoint.rehearsal.invalid/"
@@ -167,7 +167,8 @@ def for_moto(template):
     if bucket is not None:
         bucket.setdefault("Properties", {})["BucketName"] = REPORT_BUCKET
         notes.append(f"ReportBucket: BucketName {REPORT_BUCKET} (the name the handlers were started with)")
-    for logical, name in (("WakeTable", WAKE_TABLE), ("ApprovalsTable", APPROVALS_TABLE)):
+    for logical, name in (("WakeTable", WAKE_TABLE), ("ApprovalsTable", APPROVALS_TABLE),
+                          ("LeaseTable", LEASE_TABLE)):
         table = template["Resources"].get(logical)
         if table is not None:
             table.setdefault("Properties", {})["TableName"] = name

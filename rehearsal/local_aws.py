@@ -11,7 +11,7 @@ another terminal (SendTaskSuccess / SendTaskFailure).
         aws.route = forwarder(handlers, stats)   # Lambda invokes go to the real handlers
         aws.client("stepfunctions").start_execution(...)
 
-moto 5.2.1 is adjusted in seven places while a LocalAws runs, each explained where it is done
+moto 5.2.1 is adjusted in eight places while a LocalAws runs, each explained where it is done
 (`_adjust`), and put back on exit:
 
 1. MOTO_PORT: the Step Functions interpreter calls Lambda, SNS, SQS, ... with boto3 at
@@ -25,6 +25,8 @@ moto 5.2.1 is adjusted in seven places while a LocalAws runs, each explained whe
 7. A task token answers once: SendTaskSuccess / SendTaskFailure on a task already answered, or
    timed out, fails with TaskTimedOut, as in Step Functions (moto accepted a second answer, and
    an answer after the task's timeout, writing a TaskSucceeded after the TaskTimedOut).
+8. A task's timeout is computed even when its frame ended before the task's thread started
+   (moto wrote the state's input as `timeoutInSeconds`, and the history could not be read).
 
 6 and 7 make the local AWS as strict as AWS where moto is more lenient: without them, two
 `on-event` calls at the same moment could both claim a wake and both resume the same task, and
@@ -53,7 +55,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.asl.component.state import state as parser_state
 from moto.core.exceptions import AWSError
-from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError, Timeout
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackPoolManager
 from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
@@ -113,6 +115,16 @@ def _time_out_callbacks(evaluate):
             raise
 
     return with_timeout
+
+
+def _always_computed(eval_body):
+    """A timeout's `eval`: its seconds on the stack, even on a frame that has ended."""
+
+    @functools.wraps(eval_body)
+    def evaluate(timeout, env):
+        eval_body(timeout, env)
+
+    return evaluate
 
 
 class _AwsTime(datetime.datetime):
@@ -280,8 +292,20 @@ class LocalAws:
         #    task that timed out is marked so, and answers TaskTimedOut as above.
         self._saved["evaluate_with_timeout"] = ExecutionState._evaluate_with_timeout
         ExecutionState._evaluate_with_timeout = _time_out_callbacks(ExecutionState._evaluate_with_timeout)
+        # 8. A task runs in a thread of its own while the state's thread waits for its timeout.
+        #    When the timeout ends before that thread even starts (a 1 s poll interval on a
+        #    starved CPU), moto ends the task's frame, and every evaluation on an ended frame is
+        #    skipped: the late thread's `timeout.eval(...)` pushed nothing, its `stack.pop()`
+        #    took the state's input instead, and the TaskScheduled / LambdaFunctionScheduled
+        #    event was written with that dict as `timeoutInSeconds`, which GetExecutionHistory
+        #    cannot serialise (HTTP 500 for the whole history, as CI saw). A timeout is computed
+        #    from the state's input whether or not the frame still runs.
+        self._saved["timeout_eval"] = Timeout.eval
+        Timeout.eval = _always_computed(Timeout._eval_body)
 
     def _revert(self):
+        if "timeout_eval" in self._saved:
+            Timeout.eval = self._saved.pop("timeout_eval")
         if "evaluate_with_timeout" in self._saved:
             ExecutionState._evaluate_with_timeout = self._saved.pop("evaluate_with_timeout")
         if "callback_notify" in self._saved:

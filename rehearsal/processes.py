@@ -26,6 +26,9 @@ WAKE_TABLE = "dr-orchestrator-wake-rehearsal"
 # The approvals table the two approval handlers use (DR_APPROVALS_TABLE): the Engine creates it;
 # the deploy rehearsal gives the stack's ApprovalsTable this name.
 APPROVALS_TABLE = "dr-orchestrator-approvals-rehearsal"
+# The plans' leases (DR_LEASE_TABLE, prepare-plan and the report): the Engine creates it; the
+# deploy rehearsal gives the stack's LeaseTable this name.
+LEASE_TABLE = "dr-orchestrator-leases-rehearsal"
 # Who may answer approval requests in the rehearsal (DR_APPROVERS, the stack's ApproverPrincipals):
 # any session of this role. The rehearsal's approver calls the endpoint as one of its sessions
 # (rehearsal.approval); in AWS the function URL's IAM auth verifies the caller.
@@ -113,6 +116,7 @@ def handler_environment(endpoint_url, aws_url=None):
         env["DR_REPORT_BUCKET"] = REPORT_BUCKET
         env["DR_WAKE_TABLE"] = WAKE_TABLE
         env["DR_APPROVALS_TABLE"] = APPROVALS_TABLE
+        env["DR_LEASE_TABLE"] = LEASE_TABLE
         env["DR_APPROVERS"] = APPROVER_ROLE
     return env
 

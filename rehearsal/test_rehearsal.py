@@ -295,6 +295,20 @@ def test_an_answer_after_the_task_timed_out_is_refused_and_never_written(aws):
             == ["TaskSucceeded", "TaskSucceeded", "TaskTimedOut"]  # the two tasks', then the wait's: nothing after
 
 
+def test_a_timeout_is_computed_on_a_frame_that_has_ended(aws):
+    """Adjustment 8: moto skips every evaluation on an ended frame, so a task whose thread
+    started after its timeout had run out (a 1 s poll interval on a starved CPU) popped the
+    state's input as its timeout and wrote it into the history, which then could not be read."""
+    import types
+
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    state_input = {"options": {"pollIntervalSeconds": 1}}
+    ended = types.SimpleNamespace(stack=[state_input], is_running=lambda: False)
+    TimeoutSeconds(timeout_seconds=7).eval(ended)
+    assert ended.stack == [state_input, 7]
+
+
 def test_of_many_conditional_writes_at_the_same_moment_exactly_one_wins(aws):
     """Adjustment 6: the wake's claim is a conditional UpdateItem; on DynamoDB exactly one of
     concurrent claims passes its condition. 40 claims race on each of 10 items, from as many

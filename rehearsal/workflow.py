@@ -6,7 +6,8 @@ import io
 import json
 import zipfile
 
-from .completion import create_approvals_table, create_rules, create_wake_table, template_rule_patterns
+from .completion import (create_approvals_table, create_lease_table, create_rules, create_wake_table,
+                         template_rule_patterns)
 from .harness import Harness
 from .local_aws import ACCOUNT, REGION
 from .processes import HANDLERS, REPORT_BUCKET, ROOT
@@ -94,6 +95,7 @@ class Engine(Harness):
             s3.put_bucket_versioning(Bucket=REPORT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
             create_wake_table(self.aws.client("dynamodb"))
             create_approvals_table(self.aws.client("dynamodb"))
+            create_lease_table(self.aws.client("dynamodb"))
             done["functions"] = set()
             done["machines"] = {}
         self.role_arn, self.topic_arn = done["role_arn"], done["topic_arn"]

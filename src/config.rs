@@ -35,6 +35,9 @@ pub struct Config {
     /// The table where approval waits keep their task tokens (`DR_APPROVALS_TABLE`; the two
     /// approval functions' only).
     pub approvals_table: Option<String>,
+    /// The table of the plans' leases, one run per plan (`DR_LEASE_TABLE`; prepare-plan's and
+    /// the report's).
+    pub lease_table: Option<String>,
     /// Who may answer approval requests, unparsed (`DR_APPROVERS`; the endpoint's only, which
     /// fails its init phase on a bad or empty list).
     pub approvers: Option<String>,
@@ -49,6 +52,7 @@ impl Default for Config {
             report_bucket: None,
             wake_table: None,
             approvals_table: None,
+            lease_table: None,
             approvers: None,
         }
     }
@@ -93,6 +97,7 @@ impl Config {
         config.report_bucket = name("DR_REPORT_BUCKET");
         config.wake_table = name("DR_WAKE_TABLE");
         config.approvals_table = name("DR_APPROVALS_TABLE");
+        config.lease_table = name("DR_LEASE_TABLE");
         config.defaults.approval_endpoint = name("DR_APPROVAL_ENDPOINT");
         config.approvers = lookup("DR_APPROVERS");
         let d = &mut config.defaults;

@@ -20,6 +20,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "Unexpected",
     "PreflightBlocked",
     "NotListedYet",
+    "PlanBusy",
     // Raised by the workflows:
     "RecoveryFailed",
     "FailbackFailed",
@@ -83,6 +84,15 @@ pub enum TaskError {
     /// job started moments ago may be missing for a while. Retryable (unlike `NotFound`).
     #[error("not listed yet: {message}")]
     NotListedYet { message: String },
+    /// Another run of the same plan is running (`prepare-plan`'s lease): one run per plan;
+    /// nothing was started.
+    #[error("plan {plan:?} is already running in {execution} ({what}, since {since}): one run per plan; this run started nothing")]
+    PlanBusy {
+        plan: String,
+        execution: String,
+        what: String,
+        since: String,
+    },
 }
 
 fn retry_hint(secs: Option<u64>) -> String {
@@ -150,6 +160,7 @@ impl TaskError {
             TaskError::Unexpected { .. } => "Unexpected",
             TaskError::PreflightBlocked { .. } => "PreflightBlocked",
             TaskError::NotListedYet { .. } => "NotListedYet",
+            TaskError::PlanBusy { .. } => "PlanBusy",
         }
     }
 }
@@ -205,6 +216,12 @@ mod tests {
             },
             TaskError::NotListedYet {
                 message: String::new(),
+            },
+            TaskError::PlanBusy {
+                plan: String::new(),
+                execution: String::new(),
+                what: String::new(),
+                since: String::new(),
             },
         ];
         let names: Vec<_> = all.iter().map(TaskError::name).collect();

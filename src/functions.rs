@@ -9,6 +9,7 @@ use lambda_runtime::{run, service_fn, Error};
 
 use crate::approval::Approvers;
 use crate::aws::approvals_table::ApprovalsTable;
+use crate::aws::lease_table::LeaseTable;
 use crate::aws::wake_table::WakeTable;
 use crate::handlers::{
     answer_approval, await_approval, check_status, clean_up_drill, on_event, prepare_plan, report,
@@ -95,9 +96,13 @@ pub async fn serve(function: Function) -> Result<(), Error> {
     let config = runtime::init()?;
     match function {
         Function::PreparePlan => {
-            let drs = runtime::clients(aws_sdk_drs::Client::new)?;
+            let name = LeaseTable::name(&config)?;
+            let clients = runtime::clients(|sdk| {
+                (aws_sdk_drs::Client::new(sdk), LeaseTable::new(sdk, name))
+            })?;
             run(service_fn(|event| async {
-                prepare_plan::handle(drs.get().await?, &config, event).await
+                let (drs, lease) = clients.get().await?;
+                prepare_plan::handle(drs, Some(lease), &config, event).await
             }))
             .await
         }
@@ -168,7 +173,8 @@ pub async fn serve(function: Function) -> Result<(), Error> {
         }
         Function::Report => {
             let bucket = report::Clients::bucket(&config)?;
-            let clients = runtime::clients(|sdk| report::Clients::new(sdk, bucket))?;
+            let lease = LeaseTable::name(&config)?;
+            let clients = runtime::clients(|sdk| report::Clients::new(sdk, bucket, lease))?;
             run(service_fn(|event| async {
                 report::handle(clients.get().await?, event).await
             }))

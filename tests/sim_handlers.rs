@@ -339,7 +339,7 @@ async fn prepare(env: &Env, workflow: &str, input: Value) -> Result<Value, TaskE
         "executionId": "arn:aws:states:eu-west-1:123456789012:execution:recovery-plan:run-p",
         "startedAt": "2026-11-25T02:00:00Z"
     });
-    prepare_plan::handle(&env.clients.drs, &env.config, event(payload))
+    prepare_plan::handle(&env.clients.drs, None, &env.config, event(payload))
         .await
         .map(|p| serde_json::to_value(p).unwrap())
 }
@@ -660,6 +660,7 @@ async fn a_bad_report_request_names_the_field_and_calls_nothing() {
                 .build(),
         ),
         bucket: "reports".into(),
+        lease: None,
     };
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/report");
     for (sample, field) in [

@@ -9,6 +9,7 @@ pub mod drs;
 pub mod errors;
 pub mod evidence;
 pub mod executions;
+pub mod lease_table;
 pub mod recovery_instances;
 pub mod reports;
 pub mod wake_table;

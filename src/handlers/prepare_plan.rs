@@ -1,7 +1,9 @@
 //! `prepare-plan`: the first task of every workflow. It applies the defaults to the run's
 //! input, validates all of it (every problem, each with its path, before any AWS call),
 //! resolves tag selectors and runs the preflight against what DRS reports (read-only calls),
-//! and returns the prepared plan the workflow iterates: waves of rounds of start tasks.
+//! and returns the prepared plan the workflow iterates: waves of rounds of start tasks. Last, it
+//! takes the plan's lease (one run per plan): a plan another run is running is refused with
+//! `PlanBusy`, naming that run, before anything starts.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,7 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::aws::drs;
+use crate::aws::lease_table::{Holder, LeaseTable};
 use crate::config::Config;
 use crate::contract;
 use crate::error::TaskError;
@@ -18,9 +21,11 @@ use crate::plan::{
 };
 use crate::preflight::Inventory;
 
-/// Handles one invocation.
+/// Handles one invocation; `lease` is the lease table (none: no lease is taken, as in the
+/// handler tests that run one plan at a time).
 pub async fn handle(
     client: &aws_sdk_drs::Client,
+    lease: Option<&LeaseTable>,
     config: &Config,
     event: LambdaEvent<Value>,
 ) -> Result<PreparedPlan, TaskError> {
@@ -59,6 +64,14 @@ pub async fn handle(
             plan::prepare_restore(ctx(options, Default::default()), &plan)?
         }
     };
+    if let Some(lease) = lease {
+        let me = Holder {
+            execution_id: prepared.execution_id.clone(),
+            what: what(&prepared).into(),
+            since: prepared.started_at.clone(),
+        };
+        lease.take(&prepared.plan_name, &me).await?;
+    }
     info!(
         workflow = ?prepared.workflow,
         waves = prepared.waves.len(),
@@ -68,6 +81,16 @@ pub async fn handle(
         "plan prepared"
     );
     Ok(prepared)
+}
+
+/// What the run is, as a refusal of another run names it.
+fn what(plan: &PreparedPlan) -> &'static str {
+    match (plan.workflow, plan.is_drill) {
+        (Workflow::Failback, _) => "a failback",
+        (Workflow::Restore, _) => "a restore",
+        (_, Some(true)) => "a drill",
+        _ => "a real recovery",
+    }
 }
 
 /// What DRS says about the account's servers, and the snapshots of the servers the plan pins

@@ -22,8 +22,9 @@ use std::time::{Duration, SystemTime};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::info;
+use tracing::{info, warn};
 
+use crate::aws::lease_table::LeaseTable;
 use crate::aws::{evidence, reports};
 use crate::config::Config;
 use crate::error::TaskError;
@@ -69,6 +70,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// The report bucket (`DR_REPORT_BUCKET`).
     pub bucket: String,
+    /// The plans' leases: `WRITE` releases the run's (none: nothing to release).
+    pub lease: Option<LeaseTable>,
 }
 
 impl Clients {
@@ -81,9 +84,10 @@ impl Clients {
         )
     }
 
-    /// The clients, writing to `bucket`.
-    pub fn new(sdk: &aws_config::SdkConfig, bucket: String) -> Clients {
+    /// The clients, writing to `bucket` and releasing leases in the table `lease`.
+    pub fn new(sdk: &aws_config::SdkConfig, bucket: String, lease: String) -> Clients {
         Clients {
+            lease: Some(LeaseTable::new(sdk, lease)),
             drs: aws_sdk_drs::Client::new(sdk),
             backup: aws_sdk_backup::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(
@@ -471,7 +475,15 @@ pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Valu
                 },
                 None => gather(clients, &planned).await?,
             };
+            let (plan, execution) = (facts.plan_name.clone(), facts.execution_id.clone());
             let written = write(clients, facts, evidence).await?;
+            // The run is over: the plan's next run may start. (Were this to fail, the next run
+            // takes the lease over once Step Functions says this one has ended.)
+            if let Some(lease) = &clients.lease {
+                if let Err(e) = lease.release(&plan, &execution).await {
+                    warn!(error = %e, plan, "the plan's lease was not released");
+                }
+            }
             serde_json::to_value(ending(settled.outcome, written, settled.notice))
         }
     };

@@ -15,7 +15,7 @@ from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
 from rehearsal.deploy import FUNCTIONS, LOCAL_APPROVAL_ENDPOINT, WORKFLOW_FUNCTIONS as USES, for_moto
-from rehearsal.processes import APPROVALS_TABLE, APPROVER_ROLE, REPORT_BUCKET, WAKE_TABLE
+from rehearsal.processes import APPROVALS_TABLE, APPROVER_ROLE, LEASE_TABLE, REPORT_BUCKET, WAKE_TABLE
 from rehearsal.workflow import waits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +127,7 @@ def test_the_stack_is_created_and_every_resource_type_is_accounted_for(deployed,
     # The approval endpoint's URL: the placeholder that stands for it (moto cannot create it).
     assert deployed.outputs["ApprovalEndpointUrl"] == LOCAL_APPROVAL_ENDPOINT
     assert deployed.physical_id("ApprovalsTable") == APPROVALS_TABLE
+    assert deployed.physical_id("LeaseTable") == LEASE_TABLE
     bucket = deployed.physical_id("ReportBucket")  # a bucket's physical ID is its name
     assert deployed.outputs["ReportBucketName"] == bucket
     assert deployed.outputs["ReportsIndex"] == f"s3://{bucket}/runs/index.html"
@@ -261,7 +262,7 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
         "DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
         "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
         "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
-        "DR_APPROVAL_ENDPOINT": LOCAL_APPROVAL_ENDPOINT}
+        "DR_APPROVAL_ENDPOINT": LOCAL_APPROVAL_ENDPOINT, "DR_LEASE_TABLE": LEASE_TABLE}
     # The approval endpoint: its table, and the approvers the deployment named.
     env = lam.get_function(FunctionName=deployed.physical_id("AnswerApprovalFunction"))["Configuration"]["Environment"]
     assert env["Variables"] == {"DR_APPROVALS_TABLE": APPROVALS_TABLE, "DR_APPROVERS": APPROVER_ROLE}
@@ -323,11 +324,11 @@ def test_a_declared_disaster_through_the_deployed_rule_starts_a_recovery_keyed_b
 
 def test_the_only_template_changes_are_substitutions_names_and_the_endpoint_url(transformed):
     changed, notes = for_moto(transformed)
-    assert len(notes) == len(WORKFLOWS) + 4
+    assert len(notes) == len(WORKFLOWS) + 5
     bucket = dict(changed["Resources"]["ReportBucket"]["Properties"])
     assert bucket.pop("BucketName") == REPORT_BUCKET
     assert bucket == transformed["Resources"]["ReportBucket"]["Properties"]
-    for logical, name in (("WakeTable", WAKE_TABLE), ("ApprovalsTable", APPROVALS_TABLE)):
+    for logical, name in (("WakeTable", WAKE_TABLE), ("ApprovalsTable", APPROVALS_TABLE), ("LeaseTable", LEASE_TABLE)):
         table = dict(changed["Resources"][logical]["Properties"])
         assert table.pop("TableName") == name
         assert table == transformed["Resources"][logical]["Properties"]
@@ -341,7 +342,7 @@ def test_the_only_template_changes_are_substitutions_names_and_the_endpoint_url(
         == transformed["Resources"]["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
     assert '"FunctionUrl"' not in json.dumps(changed)
     for name, resource in transformed["Resources"].items():
-        if name in ("ReportBucket", "WakeTable", "ApprovalsTable", "PreparePlanFunction"):
+        if name in ("ReportBucket", "WakeTable", "ApprovalsTable", "LeaseTable", "PreparePlanFunction"):
             continue
         if name not in WORKFLOWS:
             assert changed["Resources"][name] == resource, f"{name} changed for moto"

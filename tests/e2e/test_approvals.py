@@ -21,10 +21,12 @@ def plan(name):
     return json.loads((ROOT / "events" / "statemachine" / name).read_text())
 
 
-def waiting(engine):
-    """The approvals the run waits on: {approval id: task token}, as the approvals table holds them."""
+def waiting(engine, arn):
+    """The approvals the run `arn` waits on: {approval id: task token}, as the approvals table
+    holds them."""
     items = engine.client("dynamodb").scan(TableName=APPROVALS_TABLE)["Items"]
-    return {i["approvalId"]["S"]: i["token"]["S"] for i in items if i["state"]["S"] == "WAITING"}
+    return {i["approvalId"]["S"]: i["token"]["S"] for i in items
+            if i["state"]["S"] == "WAITING" and i["executionId"]["S"] == arn}
 
 
 def once(action):
@@ -34,7 +36,7 @@ def once(action):
     def during(engine, arn):
         if seen:
             return
-        for approval_id, token in waiting(engine).items():
+        for approval_id, token in waiting(engine, arn).items():
             seen["result"] = action(engine, approval_id, token)
             return
 

@@ -100,7 +100,8 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
     assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
                    "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
-                   "DR_APPROVAL_ENDPOINT": {"Fn::GetAtt": ["AnswerApprovalFunctionUrl", "FunctionUrl"]}}
+                   "DR_APPROVAL_ENDPOINT": {"Fn::GetAtt": ["AnswerApprovalFunctionUrl", "FunctionUrl"]},
+                   "DR_LEASE_TABLE": {"Ref": "LeaseTable"}}
     for name in ("WaitForJobsFunction", "OnEventFunction"):
         env = stack.resources[name]["Properties"]["Environment"]["Variables"]
         assert env == {"DR_WAKE_TABLE": {"Ref": "WakeTable"}}, name
@@ -178,9 +179,20 @@ def test_functions_are_the_twelve_handlers_of_one_binary_on_arm64_with_json_logs
     assert metadata[0]["BuildProperties"] == {"Binary": "dr-orchestrator"}
 
 
-def test_prepare_plan_only_reads_drs(stack):
-    actions = {a for s in statements(stack, "PreparePlanFunctionRole") for a in as_list(s["Action"])}
-    assert actions == {"drs:DescribeSourceServers", "drs:DescribeJobs", "drs:DescribeRecoverySnapshots"}
+def test_prepare_plan_only_reads_drs_and_takes_the_plans_lease(stack):
+    grants = statements(stack, "PreparePlanFunctionRole")
+    actions = {a for s in grants for a in as_list(s["Action"])}
+    assert actions == {"drs:DescribeSourceServers", "drs:DescribeJobs", "drs:DescribeRecoverySnapshots",
+                       "dynamodb:PutItem", "dynamodb:GetItem", "states:DescribeExecution"}
+    for s in grants:
+        if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
+            assert s["Resource"] == {"Fn::GetAtt": ["LeaseTable", "Arn"]}
+        if "states:DescribeExecution" in as_list(s["Action"]):
+            # The executions of this stack's state machines, by their names' prefix (a reference
+            # would be a cycle: the state machines reference prepare-plan).
+            assert s["Resource"] == f"arn:aws:states:{REGION}:{ACCOUNT}:execution:dr-orchestrator-*:*"
+            assert all(stack.resources[w]["Properties"]["StateMachineName"].startswith("dr-orchestrator-")
+                       for w in WORKFLOWS)
 
 
 def test_only_the_restore_function_may_pass_a_role_to_backup_and_only_the_parameters_role(make_stack):
@@ -284,7 +296,7 @@ def test_the_sweeper_reads_only_the_executions_of_the_stacks_workflows(stack):
     assert sorted(s["Resource"]) == sorted(
         f"arn:aws:states:{REGION}:{ACCOUNT}:execution:${{{name}.Name}}:*" for name in WORKFLOWS)
     for role in stack.of_type("AWS::IAM::Role"):
-        if role != "SweepDrillInstancesFunctionRole":
+        if role not in ("SweepDrillInstancesFunctionRole", "PreparePlanFunctionRole"):
             assert not any(a.startswith("states:Describe") for s in statements(stack, role)
                            for a in as_list(s["Action"])), role
     env = stack.resources["SweepDrillInstancesFunction"]["Properties"]["Environment"]["Variables"]
@@ -300,7 +312,8 @@ def test_every_workflow_ends_with_the_report_function_and_may_invoke_it(stack):
         assert props["DefinitionSubstitutions"]["ReportFunctionArn"] == {"Fn::GetAtt": ["ReportFunction", "Arn"]}
         assert "ReportFunction" in invoked_functions(stack, props["RoleArn"]["Fn::GetAtt"][0]), name
     report = stack.resources["ReportFunction"]["Properties"]
-    assert report["Environment"]["Variables"] == {"DR_REPORT_BUCKET": {"Ref": "ReportBucket"}}
+    assert report["Environment"]["Variables"] == {"DR_REPORT_BUCKET": {"Ref": "ReportBucket"},
+                                                  "DR_LEASE_TABLE": {"Ref": "LeaseTable"}}
     assert report["Timeout"] >= 120
     assert report["Handler"] == "report"
 
@@ -356,7 +369,9 @@ def test_the_report_function_touches_only_the_runs_prefix_of_its_bucket(stack):
     others = {a for s in statements(stack, role) for a in as_list(s["Action"])} - {"s3:GetObject", "s3:PutObject",
                                                                                   "s3:ListBucket"}
     assert others == {"drs:DescribeJobs", "drs:DescribeJobLogItems", "drs:DescribeRecoveryInstances",
-                      "backup:ListRestoreJobs"}
+                      "backup:ListRestoreJobs", "dynamodb:DeleteItem"}
+    (release,) = [s for s in statements(stack, role) if "dynamodb:DeleteItem" in as_list(s["Action"])]
+    assert release["Resource"] == {"Fn::GetAtt": ["LeaseTable", "Arn"]}
     # No other role of the stack may touch S3 at all (the functions' code comes from SAM's bucket
     # at deployment, not through their roles).
     for other in stack.of_type("AWS::IAM::Role"):

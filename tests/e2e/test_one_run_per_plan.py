@@ -1,0 +1,82 @@
+"""One run per plan (issue "Safe on the worst day"): prepare-plan takes the plan's lease before
+its run starts anything, the report releases it, and a run that ended without releasing it
+loses it to the next run."""
+
+import json
+from pathlib import Path
+
+from rehearsal.processes import APPROVALS_TABLE, LEASE_TABLE
+
+ROOT = Path(__file__).resolve().parents[2]
+APPROVER = "arn:aws:sts::123456789012:assumed-role/DrApprover/e2e"
+
+
+def plan(name):
+    return json.loads((ROOT / "events" / "statemachine" / name).read_text())
+
+
+def leases(aws):
+    items = aws.client("dynamodb").scan(TableName=LEASE_TABLE)["Items"]
+    return {i["plan"]["S"]: i["executionId"]["S"] for i in items}
+
+
+def waiting_approval(aws, arn):
+    items = aws.client("dynamodb").scan(TableName=APPROVALS_TABLE)["Items"]
+    return [i["approvalId"]["S"] for i in items if i["state"]["S"] == "WAITING" and i["executionId"]["S"] == arn]
+
+
+def test_a_second_run_of_a_running_plan_is_refused_naming_the_run_and_the_plan_is_free_after(local, run):
+    p = plan("real-recovery.json")
+    seen = {}
+
+    def second_run(engine, arn):
+        """While the first run waits for its approval: a second run of the same plan, then the
+        approval that lets the first one go on."""
+        if seen or not waiting_approval(engine, arn):
+            return
+        seen["lease"] = leases(engine)
+        second = engine.start("recovery-plan", p, "second")
+        seen["second"] = engine.wait(second, timeout=120)
+        seen["second notifications"] = [n for n in engine.notifications() if second in json.dumps(n)]
+        [approval_id] = waiting_approval(engine, arn)
+        body = {"approvalId": approval_id, "decision": "APPROVE", "reason": "go"}
+        seen["answer"] = engine.answer_approval(APPROVER, body)
+
+    r = run("recovery-plan", p, approval="never", during=second_run)
+    first = r.result["executionArn"]
+    assert seen["lease"] == {p["planName"]: first}, seen["lease"]
+    second = seen["second"]
+    assert (second["status"], second["error"]) == ("FAILED", "PlanBusy"), second
+    assert first in second["cause"] and "one run per plan" in second["cause"], second["cause"]
+    assert "a real recovery" in second["cause"], second["cause"]
+    # The refused run says so to the subscribers, naming the running one.
+    assert any("PlanBusy" in json.dumps(n) and first in json.dumps(n) for n in seen["second notifications"]), \
+        seen["second notifications"]
+    assert seen["answer"][0] == 200, seen["answer"]
+    # The first run went on, alone: one job per wave, launched once.
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.sim["calls"].get("StartRecovery", 0) == 2, r.sim["calls"]
+    assert p["planName"] not in leases(local[1]), "the report released the lease"
+
+
+def test_a_lease_whose_run_has_ended_or_never_existed_is_taken_over_and_released_at_the_end(local, run):
+    """A run that ends without its report (stopped from the console, timed out, failed before the
+    report) keeps its lease: the next run asks Step Functions whether the holder still runs. (moto
+    does not stop an execution that waits on a callback, so the item such a run leaves is written
+    here: the holder is a real execution that has ended, then one Step Functions never ran.)"""
+    _, aws, _ = local
+    p = plan("real-recovery.json")
+    p["planName"] = "held by a run that is gone"
+    first = run("recovery-plan", p, name="first")
+    assert first.status == "SUCCEEDED", first.cause
+    assert p["planName"] not in leases(aws), "the report released the lease"
+    dynamodb = aws.client("dynamodb")
+    gone = [first.result["executionArn"],
+            "arn:aws:states:eu-west-1:123456789012:execution:dr-orchestrator-recovery-plan:never-ran"]
+    for holder in gone:
+        dynamodb.put_item(TableName=LEASE_TABLE, Item={
+            "plan": {"S": p["planName"]}, "executionId": {"S": holder}, "what": {"S": "a real recovery"},
+            "since": {"S": "2026-12-07T00:00:00Z"}})
+        after = run("recovery-plan", p, reset=False, name="after")
+        assert after.status == "SUCCEEDED", (holder, after.error, after.cause)
+        assert p["planName"] not in leases(aws), holder

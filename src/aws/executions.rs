@@ -1,4 +1,5 @@
-//! The one Step Functions call the drill sweeper makes: is an execution still running?
+//! Is an execution still running? What the drill sweeper asks of a drill's run, and
+//! prepare-plan of the run that holds a plan's lease.
 
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::Client;

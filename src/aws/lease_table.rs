@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_sfn::Client as Sfn;
 
 use super::errors::classify;
+use super::executions;
 use crate::error::TaskError;
 
 /// How long a released lease's item would have lived: the TTL only cleans up; it never decides.
@@ -74,7 +75,7 @@ impl LeaseTable {
             if holder.execution_id == me.execution_id {
                 return Ok(());
             }
-            if self.is_running(&holder.execution_id).await? {
+            if executions::is_running(&self.sfn, &holder.execution_id).await? {
                 return Err(TaskError::PlanBusy {
                     plan: plan.to_owned(),
                     execution: holder.execution_id,
@@ -171,21 +172,5 @@ impl LeaseTable {
             what: text(&item, "what"),
             since: text(&item, "since"),
         }))
-    }
-
-    /// Whether Step Functions says `execution_id` still runs (an execution it does not know
-    /// does not).
-    async fn is_running(&self, execution_id: &str) -> Result<bool, TaskError> {
-        match self
-            .sfn
-            .describe_execution()
-            .execution_arn(execution_id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.status().as_str() == "RUNNING"),
-            Err(e) if e.code() == Some("ExecutionDoesNotExist") => Ok(false),
-            Err(e) => Err(classify("DescribeExecution", e)),
-        }
     }
 }

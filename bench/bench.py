@@ -24,10 +24,12 @@ from .runtime_api import RuntimeApi, cold_start, function_env, warm_latencies
 ROOT = Path(__file__).resolve().parents[1]
 
 RELEASE = ROOT / "target" / "release"
-HANDLERS = ["prepare-plan", "start-recovery", "start-failback", "start-restore", "check-status"]
+HANDLERS = ["start-recovery", "start-failback", "start-restore", "check-status"]
 # Functions timed to their first `next` only (init): a representative event of theirs needs more
 # of the local AWS than this section runs, so each gets a request it refuses before any call.
-INIT_ONLY = {"clean-up-drill": {"operation": "CHECK"}, "sweep-drill-instances": {"trigger": "NOBODY"},
+# prepare-plan is one since it takes the plan's lease (DynamoDB) after preparing the plan.
+INIT_ONLY = {"prepare-plan": {"workflow": "NOPE"},
+             "clean-up-drill": {"operation": "CHECK"}, "sweep-drill-instances": {"trigger": "NOBODY"},
              "report": {"operation": "WRITE"}, "wait-for-jobs": {}, "on-event": {"resources": []}}
 # Where the SDK's HTTPS client (rustls-native-certs) finds the root certificates decides most of
 # a function's init. Every function is timed in both layouts, and nothing is inherited from the
@@ -315,7 +317,8 @@ def main(argv=None):
             events, big = fixtures(sim)
             base = function_env(api, "bench", {"AWS_ENDPOINT_URL": sim.url,
                                                "DR_REPORT_BUCKET": "dr-orchestrator-reports-bench",
-                                               "DR_WAKE_TABLE": "dr-orchestrator-wake-bench"})
+                                               "DR_WAKE_TABLE": "dr-orchestrator-wake-bench",
+                                               "DR_LEASE_TABLE": "dr-orchestrator-leases-bench"})
             results["coldStart"] = cold_starts(api, base, events, cold_runs, args.python, args.binaries)
             results["sizes"] = sizes(args.binaries)
             if not args.cold_only:

@@ -33,6 +33,9 @@ LEASE_TABLE = "dr-orchestrator-leases-rehearsal"
 # any session of this role. The rehearsal's approver calls the endpoint as one of its sessions
 # (rehearsal.approval); in AWS the function URL's IAM auth verifies the caller.
 APPROVER_ROLE = "arn:aws:iam::123456789012:role/DrApprover"
+# How long each step of a rehearsal keeps retrying DRS or Backup answering throttled or unavailable
+# (DR_OUTAGE_BUDGET_SECONDS).
+OUTAGE_BUDGET_SECONDS = 20
 
 
 def free_port():
@@ -118,6 +121,9 @@ def handler_environment(endpoint_url, aws_url=None):
         env["DR_APPROVALS_TABLE"] = APPROVALS_TABLE
         env["DR_LEASE_TABLE"] = LEASE_TABLE
         env["DR_APPROVERS"] = APPROVER_ROLE
+    # Each step's outage budget (OutageBudgetSeconds, 30 minutes when deployed): the rehearsal's
+    # outages (dr-sim's outageSeconds) last seconds, so its budget does too.
+    env["DR_OUTAGE_BUDGET_SECONDS"] = str(OUTAGE_BUDGET_SECONDS)
     return env
 
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::plan::{ApprovalMode, Defaults, Limit, DEPLOYMENT_LIMITS};
+use crate::plan::{ApprovalMode, Defaults, Limit, DEPLOYMENT_LIMITS, OUTAGE_BUDGET_SECONDS};
 
 /// How far back a start handler looks for a job an earlier attempt of the same task started,
 /// unless `DR_JOB_LOOKBACK_HOURS` says otherwise.
@@ -89,6 +89,8 @@ impl Config {
             "DR_DRILL_INSTANCE_MAX_AGE_HOURS",
             DRILL_INSTANCE_MAX_AGE_HOURS,
         )?;
+        config.defaults.outage_budget_seconds =
+            default_of(&lookup, "DR_OUTAGE_BUDGET_SECONDS", OUTAGE_BUDGET_SECONDS)?;
         let name = |var| {
             lookup(var)
                 .map(|v| v.trim().to_owned())
@@ -187,11 +189,16 @@ mod tests {
         assert_eq!(c.defaults.poll_interval_seconds, 5);
         assert_eq!(c.defaults.batch_size, 50);
         assert_eq!(c.defaults.max_concurrent_jobs, 10);
+        assert_eq!(c.defaults.outage_budget_seconds, 1800);
+        let short = Config::from_lookup(env(&[("DR_OUTAGE_BUDGET_SECONDS", "20")])).unwrap();
+        assert_eq!(short.defaults.outage_budget_seconds, 20);
         for (name, bad) in [
             ("DR_DEFAULT_POLL_INTERVAL_SECONDS", "0"),
             ("DR_DEFAULT_GIVE_UP_AFTER_SECONDS", "86401"),
             ("DR_DEFAULT_BATCH_SIZE", "201"),
             ("DR_DEFAULT_MAX_CONCURRENT_JOBS", "1.5"),
+            ("DR_OUTAGE_BUDGET_SECONDS", "9"),
+            ("DR_OUTAGE_BUDGET_SECONDS", "14401"),
         ] {
             let err =
                 Config::from_lookup(|n: &str| (n == name).then(|| bad.to_owned())).unwrap_err();

@@ -21,11 +21,15 @@ pub const ERROR_NAMES: &[&str] = &[
     "PreflightBlocked",
     "NotListedYet",
     "PlanBusy",
+    "AwsOutage",
     // Raised by the workflows:
     "RecoveryFailed",
     "FailbackFailed",
     "RestoreFailed",
     "TimedOut",
+    // A wave judged while a job it started still ran, before giveUpAfterSeconds: its rounds
+    // ended early on a status check that failed.
+    "Unsettled",
     // An approval request rejected at the approval endpoint, not answered in time, or resumed
     // by something other than the endpoint:
     "Rejected",
@@ -40,7 +44,7 @@ pub const MAX_LISTED_PROBLEMS: usize = 20;
 
 /// A task failure. Its [`TaskError::name`] becomes the Lambda `errorType`, which Step Functions
 /// uses as the error name.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum TaskError {
     /// The payload broke a constraint; nothing was sent to AWS.
     #[error("invalid input: {field}: {constraint}")]
@@ -92,6 +96,14 @@ pub enum TaskError {
         execution: String,
         what: String,
         since: String,
+    },
+    /// AWS kept answering throttled or unavailable for longer than the outage budget
+    /// ([`crate::outage`]): the step gave up. Not retried.
+    #[error("AWS answered throttled or unavailable for {spent_seconds} s, longer than the outage budget ({budget_seconds} s): {message}")]
+    AwsOutage {
+        budget_seconds: u64,
+        spent_seconds: u64,
+        message: String,
     },
 }
 
@@ -161,6 +173,7 @@ impl TaskError {
             TaskError::PreflightBlocked { .. } => "PreflightBlocked",
             TaskError::NotListedYet { .. } => "NotListedYet",
             TaskError::PlanBusy { .. } => "PlanBusy",
+            TaskError::AwsOutage { .. } => "AwsOutage",
         }
     }
 }
@@ -222,6 +235,11 @@ mod tests {
                 execution: String::new(),
                 what: String::new(),
                 since: String::new(),
+            },
+            TaskError::AwsOutage {
+                budget_seconds: 0,
+                spent_seconds: 0,
+                message: String::new(),
             },
         ];
         let names: Vec<_> = all.iter().map(TaskError::name).collect();

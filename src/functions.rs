@@ -4,6 +4,9 @@
 //! watch` serves by name); the deployment builds one binary, `dr-orchestrator`, that serves the
 //! function its Lambda `Handler` setting names (`_HANDLER`), so that `sam build` compiles and
 //! links the code once for all twelve functions instead of once per function.
+//!
+//! The functions that call DRS or AWS Backup for a run's step answer within the step's outage
+//! budget ([`outage::within`]).
 
 use lambda_runtime::{run, service_fn, Error};
 
@@ -15,7 +18,7 @@ use crate::handlers::{
     answer_approval, await_approval, check_status, clean_up_drill, on_event, prepare_plan, report,
     start_failback, start_recovery, start_restore, sweep_drill_instances, wait_for_jobs,
 };
-use crate::runtime;
+use crate::{outage, runtime};
 
 /// One of the stack's functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +97,7 @@ pub async fn serve_handler() -> Result<(), Error> {
 /// Serves `function` until the runtime stops: configuration errors fail the init phase.
 pub async fn serve(function: Function) -> Result<(), Error> {
     let config = runtime::init()?;
+    let budget = config.defaults.outage_budget_seconds;
     match function {
         Function::PreparePlan => {
             let name = LeaseTable::name(&config)?;
@@ -101,29 +105,41 @@ pub async fn serve(function: Function) -> Result<(), Error> {
                 (aws_sdk_drs::Client::new(sdk), LeaseTable::new(sdk, name))
             })?;
             run(service_fn(|event| async {
-                let (drs, lease) = clients.get().await?;
-                prepare_plan::handle(drs, Some(lease), &config, event).await
+                outage::within(budget, event, |event, _| async {
+                    let (drs, lease) = clients.get().await?;
+                    prepare_plan::handle(drs, Some(lease), &config, event).await
+                })
+                .await
             }))
             .await
         }
         Function::StartRecovery => {
             let drs = runtime::clients(aws_sdk_drs::Client::new)?;
             run(service_fn(|event| async {
-                start_recovery::handle(drs.get().await?, &config, event).await
+                outage::within(budget, event, |event, _| async {
+                    start_recovery::handle(drs.get().await?, &config, event).await
+                })
+                .await
             }))
             .await
         }
         Function::StartFailback => {
             let drs = runtime::clients(aws_sdk_drs::Client::new)?;
             run(service_fn(|event| async {
-                start_failback::handle(drs.get().await?, &config, event).await
+                outage::within(budget, event, |event, _| async {
+                    start_failback::handle(drs.get().await?, &config, event).await
+                })
+                .await
             }))
             .await
         }
         Function::StartRestore => {
             let backup = runtime::clients(aws_sdk_backup::Client::new)?;
             run(service_fn(|event| async {
-                start_restore::handle(backup.get().await?, event).await
+                outage::within(budget, event, |event, _| async {
+                    start_restore::handle(backup.get().await?, event).await
+                })
+                .await
             }))
             .await
         }
@@ -132,8 +148,12 @@ pub async fn serve(function: Function) -> Result<(), Error> {
                 drs: aws_sdk_drs::Client::new(sdk),
                 backup: aws_sdk_backup::Client::new(sdk),
             })?;
-            run(service_fn(|event| async {
-                check_status::handle(clients.get().await?, event).await
+            let clients = &clients;
+            run(service_fn(|event| async move {
+                outage::within(budget, event, |event, budget| async move {
+                    check_status::handle(clients.get().await?, budget, event).await
+                })
+                .await
             }))
             .await
         }
@@ -156,7 +176,10 @@ pub async fn serve(function: Function) -> Result<(), Error> {
         Function::CleanUpDrill => {
             let drs = runtime::clients(aws_sdk_drs::Client::new)?;
             run(service_fn(|event| async {
-                clean_up_drill::handle(drs.get().await?, event).await
+                outage::within(budget, event, |event, _| async {
+                    clean_up_drill::handle(drs.get().await?, event).await
+                })
+                .await
             }))
             .await
         }
@@ -176,7 +199,10 @@ pub async fn serve(function: Function) -> Result<(), Error> {
             let lease = LeaseTable::name(&config)?;
             let clients = runtime::clients(|sdk| report::Clients::new(sdk, bucket, lease))?;
             run(service_fn(|event| async {
-                report::handle(clients.get().await?, event).await
+                outage::within(budget, event, |event, _| async {
+                    report::handle(clients.get().await?, event).await
+                })
+                .await
             }))
             .await
         }

@@ -20,6 +20,7 @@ pub mod functions;
 pub mod handlers;
 pub mod idempotency;
 pub mod notify;
+pub mod outage;
 pub mod plan;
 pub mod preflight;
 pub mod progress;

@@ -201,7 +201,7 @@ pub fn tidy_cause(raw: &str) -> String {
 pub fn start_may_have_run(error: &str) -> bool {
     matches!(
         error,
-        "States.Timeout" | "Sandbox.Timedout" | "Lambda.Unknown"
+        "States.Timeout" | "Sandbox.Timedout" | "Lambda.Unknown" | "AwsOutage"
     )
 }
 

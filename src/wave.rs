@@ -2,7 +2,8 @@
 //! the state a `Choice` routes on, and for a failed wave the error name and a cause that
 //! names the wave, each failed job, its servers and why, bounded in size whatever AWS sent.
 
-use crate::contract::{JobReport, JobState, WaveCheckInput, WaveReport};
+use crate::contract::{JobReport, JobState, Tracked, WaveCheckInput, WaveReport};
+use crate::error::TaskError;
 use crate::status::{drs_summary, restore_summary, truncate, wire};
 
 /// A wave's cause is at most this many characters (a run's cause joins its failed waves').
@@ -15,6 +16,56 @@ const REASON_CHARS_IN_CAUSE: usize = 120;
 /// Servers that did not launch listed in one wave's report, over all its jobs (each job also
 /// lists at most [`crate::status::MAX_LISTED_SERVERS`]); the rest are counted.
 pub const MAX_LISTED_SERVERS_PER_WAVE: usize = 50;
+
+/// Jobs named in the error of a round cut short by an AWS outage; the rest are counted.
+pub const MAX_JOBS_IN_OUTAGE: usize = 20;
+
+/// The error of a round whose check gave up on an AWS outage ([`TaskError::AwsOutage`]), its
+/// message naming the round's started jobs, which may still be running (at most
+/// [`MAX_JOBS_IN_OUTAGE`]); any other error unchanged.
+pub fn outage_in_round(err: TaskError, jobs: &[Tracked]) -> TaskError {
+    let TaskError::AwsOutage {
+        budget_seconds,
+        spent_seconds,
+        message,
+    } = err
+    else {
+        return err;
+    };
+    let started: Vec<String> = jobs
+        .iter()
+        .filter_map(|job| {
+            let (id, label) = match job {
+                Tracked::DrsJob(d) => (&d.job_id, &d.label),
+                Tracked::RestoreJob(r) => (&r.restore_job_id, &r.label),
+                Tracked::NotStarted(_) => return None,
+            };
+            Some(match label {
+                Some(label) => format!("{id} ({label})"),
+                None => id.clone(),
+            })
+        })
+        .collect();
+    let mut listed = started
+        .iter()
+        .take(MAX_JOBS_IN_OUTAGE)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if started.len() > MAX_JOBS_IN_OUTAGE {
+        listed.push_str(&format!(" and {} more", started.len() - MAX_JOBS_IN_OUTAGE));
+    }
+    let jobs = if started.is_empty() {
+        "this round started no job".to_owned()
+    } else {
+        format!("these jobs of the round may still be running: {listed}")
+    };
+    TaskError::AwsOutage {
+        budget_seconds,
+        spent_seconds,
+        message: bounded(format!("{}; {jobs}", truncate(&message, 300))),
+    }
+}
 
 /// Judges the wave `input` names from its jobs' reports (in the order of `input.jobs`).
 pub fn judge(input: &WaveCheckInput, mut jobs: Vec<JobReport>, elapsed_seconds: u64) -> WaveReport {
@@ -29,21 +80,31 @@ pub fn judge(input: &WaveCheckInput, mut jobs: Vec<JobReport>, elapsed_seconds: 
         .iter()
         .filter(|j| j.state() == JobState::Failed)
         .collect();
-    let gave_up =
-        !running.is_empty() && (input.is_final || elapsed_seconds > input.give_up_after_seconds);
+    let timed_out = elapsed_seconds > input.give_up_after_seconds;
+    // At the wave's judgement a running job was not waited for to its end: its round ended
+    // early, on a check that failed. It timed out only if it has run past giveUpAfterSeconds.
+    let gave_up = !running.is_empty() && (input.is_final || timed_out);
 
     let (state, error, cause) = if gave_up {
         let still: Vec<String> = running.iter().map(|j| describe(j)).collect();
+        let why = if timed_out {
+            format!(
+                "gave up after {elapsed_seconds} s (giveUpAfterSeconds {})",
+                input.give_up_after_seconds
+            )
+        } else {
+            format!("its rounds ended early, on a status check that failed, after {elapsed_seconds} s (giveUpAfterSeconds {})", input.give_up_after_seconds)
+        };
         let mut cause = format!(
-            "{scope}: gave up after {elapsed_seconds} s (giveUpAfterSeconds {}) with {} of {total} jobs still running: {}",
-            input.give_up_after_seconds,
+            "{scope}: {why} with {} of {total} jobs still running: {}",
             running.len(),
             still.join("; ")
         );
         if !failed.is_empty() {
             cause.push_str(&format!("; {} failed: {}", failed.len(), list(&failed)));
         }
-        (JobState::Failed, "TimedOut".to_owned(), bounded(cause))
+        let error = if timed_out { "TimedOut" } else { "Unsettled" };
+        (JobState::Failed, error.to_owned(), bounded(cause))
     } else if !running.is_empty() {
         (JobState::InProgress, String::new(), String::new())
     } else if let Some(first) = failed.first() {
@@ -350,6 +411,56 @@ mod tests {
     }
 
     #[test]
+    fn a_round_cut_short_by_an_outage_names_its_started_jobs_and_no_more_than_twenty() {
+        let outage = |message: &str| TaskError::AwsOutage {
+            budget_seconds: 1800,
+            spent_seconds: 1812,
+            message: message.into(),
+        };
+        let job = |i: usize| {
+            Tracked::DrsJob(crate::contract::DrsJobRef {
+                job_id: format!("drsjob-{i:017}"),
+                operation: DrsOperation::Recovery,
+                source_server_ids: vec![],
+                recovery_instance_ids: vec![],
+                reused: false,
+                label: Some(format!("batch {i}")),
+            })
+        };
+        let not_started = Tracked::NotStarted(crate::contract::NotStarted {
+            label: Some("batch 9".into()),
+            idempotency_key: None,
+            error: "AwsOutage".into(),
+            cause: None,
+        });
+        let err = outage_in_round(outage("DescribeJobs: 503"), &[job(1), not_started, job(2)]);
+        let TaskError::AwsOutage { message, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            message,
+            "DescribeJobs: 503; these jobs of the round may still be running: \
+             drsjob-00000000000000001 (batch 1), drsjob-00000000000000002 (batch 2)"
+        );
+        let many: Vec<Tracked> = (0..23).map(job).collect();
+        let err = outage_in_round(outage("x"), &many);
+        let text = err.to_string();
+        assert!(
+            text.contains("drsjob-00000000000000019 (batch 19) and 3 more"),
+            "{text}"
+        );
+        assert!(!text.contains("batch 20"), "{text}");
+        assert!(outage_in_round(outage("x"), &[])
+            .to_string()
+            .contains("this round started no job"));
+        // Any other error is left as it is.
+        let other = TaskError::Conflict {
+            message: "busy".into(),
+        };
+        assert_eq!(outage_in_round(other.clone(), &many), other);
+    }
+
+    #[test]
     fn a_start_that_timed_out_is_never_called_not_started() {
         let timed_out = JobReport::NotStarted(NotStartedStatus {
             label: Some("batch 0".into()),
@@ -369,8 +480,12 @@ mod tests {
     }
 
     #[test]
-    fn running_past_the_limit_or_at_the_final_check_is_timed_out_naming_the_running_jobs() {
-        for (elapsed, is_final) in [(601, false), (10, true)] {
+    fn running_past_the_limit_is_timed_out_and_at_the_final_check_before_it_unsettled() {
+        for (elapsed, is_final, error) in [
+            (601, false, "TimedOut"),
+            (601, true, "TimedOut"),
+            (10, true, "Unsettled"),
+        ] {
             let r = judge(
                 &input(600, is_final),
                 vec![
@@ -379,9 +494,27 @@ mod tests {
                 ],
                 elapsed,
             );
-            assert_eq!((r.state, r.error.as_str()), (JobState::Failed, "TimedOut"));
+            assert_eq!((r.state, r.error.as_str()), (JobState::Failed, error));
             assert!(r.cause.contains("with 1 of 2 jobs still running: batch 1 (job drsjob-00000000000000001 (STARTED)"), "{}", r.cause);
         }
+        let r = judge(
+            &input(600, true),
+            vec![drs(1, JobState::InProgress, 2, "")],
+            10,
+        );
+        assert!(
+            r.cause
+                .contains("its rounds ended early, on a status check that failed, after 10 s"),
+            "{}",
+            r.cause
+        );
+        // Inside the limit and not final, a running job is waited for.
+        let r = judge(
+            &input(600, false),
+            vec![drs(1, JobState::InProgress, 2, "")],
+            600,
+        );
+        assert_eq!(r.state, JobState::InProgress);
     }
 
     #[test]

@@ -689,3 +689,46 @@ async fn a_bad_report_request_names_the_field_and_calls_nothing() {
     let calls: u64 = env.sim.store.lock().unwrap().calls.values().sum();
     assert_eq!(calls, 0, "bad input makes no AWS call");
 }
+
+#[tokio::test]
+async fn a_round_checked_during_an_outage_is_retried_within_the_budget_and_named_after_it() {
+    let env = env(Faults::default()).await;
+    let job = env.recover(&[S1], false, "run-8#w0#b0").await.unwrap();
+    env.sim.store.lock().unwrap().outage_until_ms = Some(i64::MAX);
+    let round = |entered: &str| {
+        event(json!({
+            "operation": "ROUND", "wave": "wave 0 (db)", "giveUpAfterSeconds": 600,
+            "jobs": [job], "stepEnteredAt": entered,
+        }))
+    };
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+    let just_now = now
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap();
+    // Inside the budget: the error the workflow retries.
+    let err = check_round(&env.clients, round(&just_now))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "AwsUnavailable", "{err}");
+    // Entered more than the budget (30 minutes) ago: the outage, naming the round's job.
+    let err = check_round(&env.clients, round("2026-01-01T00:00:00Z"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "AwsOutage", "{err}");
+    let JobRef::DrsJob(started) = &job else {
+        panic!("{job:?}")
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("outage budget (1800 s)")
+            && text.contains("DescribeJobs: ServiceUnavailable")
+            && text.contains(&format!("may still be running: {}", started.job_id)),
+        "{text}"
+    );
+    // The outage over, the same late step checks the job as usual.
+    env.sim.store.lock().unwrap().outage_until_ms = None;
+    let report = check_round(&env.clients, round("2026-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_ne!(report.state, JobState::Failed);
+}

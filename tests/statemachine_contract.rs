@@ -335,15 +335,27 @@ fn every_run_ends_through_its_report() {
             "$.progress.results"
         );
         // Inside a wave, nothing fails the branch: a refused approval and a wave whose jobs
-        // could not be checked are judged like any other wave.
+        // could not be checked are judged like any other wave. A round that gives up on an AWS
+        // outage fails the rounds' Map (no further round starts), which catches it.
+        let branch = &wave["Branches"][0];
+        let rounds = &branch["States"]["Run rounds"];
         let mut inside = Vec::new();
-        states_of(&wave["Branches"][0], &mut inside);
+        states_of(branch, &mut inside);
         for (name, state) in &inside {
-            assert_ne!(
-                state["Type"], "Fail",
+            if state["Type"] != "Fail" {
+                continue;
+            }
+            let caught = rounds["Catch"].as_array().unwrap().iter().any(|c| {
+                c["ErrorEquals"] == json!([state["Error"]]) && c["Next"] == "Rounds cut short"
+            });
+            assert!(
+                name == "Outage outlasted the budget" && caught,
                 "{file}: {name} fails the wave's branch"
             );
         }
+        let cut = &branch["States"]["Rounds cut short"];
+        assert_eq!(cut["Next"], "Judge wave", "{file}");
+        assert_eq!(cut["ResultPath"], "$.wave.rounds", "{file}");
     }
 }
 

@@ -39,6 +39,9 @@ pub async fn add_faults(State(shared): State<Shared>, bytes: Bytes) -> Response 
     if let Some(problem) = add.validate().err().or(unknown) {
         return ok(400, json!({"error": problem}));
     }
+    if let Some(s) = add.outage_seconds {
+        store.outage_until_ms = Some(crate::clock::now_ms() + (s * 1000.0).round() as i64);
+    }
     let f = &mut store.faults;
     for (id, r) in add.replication {
         f.replication.entry(id).or_default().merge(r);
@@ -171,6 +174,7 @@ pub async fn state(State(shared): State<Shared>) -> Response {
     ok(
         200,
         json!({"nowMs": now, "calls": store.calls, "faulted": store.faulted, "faults": store.faults,
+               "outageUntilMs": store.outage_until_ms,
                "replication": replication, "jobs": jobs, "restoreJobs": restores,
                "eventsDue": events::due(&store, now).len()}),
     )

@@ -205,6 +205,11 @@ pub struct Faults {
     /// created after it is set; 0 turns it off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_new_jobs_seconds: Option<f64>,
+    /// An AWS outage: every DRS and Backup call answers HTTP 503 for this many wall-clock
+    /// seconds (not scaled by `timeScale`) from when the fault is set (from the start, in a
+    /// seed); 0 ends one early.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outage_seconds: Option<f64>,
     /// What happens to the EventBridge events `GET /_sim/events` lists (see `events.rs`):
     /// `{"drop": "ALL" | [ID, ...], "delaySeconds": S, "duplicate": true|false}`.
     #[serde(skip_serializing_if = "EventFaults::is_empty")]
@@ -395,12 +400,15 @@ impl Faults {
                 }
             }
         }
-        match self.hide_new_jobs_seconds {
-            Some(s) if !(s >= 0.0 && s.is_finite()) => Err(format!(
-                "hideNewJobsSeconds: {s} is not a number of seconds"
-            )),
-            _ => self.events.validate(),
+        for (name, seconds) in [
+            ("hideNewJobsSeconds", self.hide_new_jobs_seconds),
+            ("outageSeconds", self.outage_seconds),
+        ] {
+            if let Some(s) = seconds.filter(|s| !(*s >= 0.0 && s.is_finite())) {
+                return Err(format!("{name}: {s} is not a number of seconds"));
+            }
         }
+        self.events.validate()
     }
 }
 

@@ -178,6 +178,9 @@ pub struct Store {
     pub calls: BTreeMap<String, u64>,
     /// Operation name → calls answered with an injected fault.
     pub faulted: BTreeMap<String, u64>,
+    /// While the wall clock is before this (ms since the epoch), every call answers 503
+    /// (`outageSeconds`).
+    pub outage_until_ms: Option<i64>,
     seed: Seed,
     next_id: u64,
 }
@@ -207,6 +210,10 @@ impl Store {
             restores: Vec::new(),
             calls: BTreeMap::new(),
             faulted: BTreeMap::new(),
+            outage_until_ms: seed
+                .faults
+                .outage_seconds
+                .map(|s| crate::clock::now_ms() + (s * 1000.0).round() as i64),
             seed,
             next_id: 0,
         }
@@ -220,6 +227,13 @@ impl Store {
     /// Records a call and answers it with an injected fault if one is pending.
     pub fn begin(&mut self, op: &str, service: Service) -> Result<(), ApiError> {
         *self.calls.entry(op.to_owned()).or_default() += 1;
+        if self
+            .outage_until_ms
+            .is_some_and(|until| crate::clock::now_ms() < until)
+        {
+            *self.faulted.entry(op.to_owned()).or_default() += 1;
+            return Err(ApiError::outage());
+        }
         if take(&mut self.faults.throttle, op) {
             *self.faulted.entry(op.to_owned()).or_default() += 1;
             let retry = self.faults.retry_after_seconds.unwrap_or(1);

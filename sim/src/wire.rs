@@ -35,6 +35,17 @@ impl ApiError {
         }
     }
 
+    /// What a service in an outage answers, whatever the operation: a 503 with no modelled
+    /// error type (the SDKs treat it as a transient server error).
+    pub fn outage() -> Self {
+        ApiError {
+            status: 503,
+            error_type: "ServiceUnavailable",
+            body: json!({"message": "Service Unavailable"}),
+            retry_after: None,
+        }
+    }
+
     pub fn conflict(message: String, resource_id: &str, resource_type: &str) -> Self {
         ApiError {
             status: 409,

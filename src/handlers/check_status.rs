@@ -19,6 +19,7 @@ use crate::contract::{
     self, JobReport, JobState, NotStartedStatus, Tracked, WaveCheckInput, WaveReport,
 };
 use crate::error::TaskError;
+use crate::outage::Budget;
 use crate::plan::{ApprovalDecision, Judged, WaveState};
 use crate::progress::{self, Verdict};
 use crate::{status, validate, wave};
@@ -61,10 +62,21 @@ pub fn parse(mut payload: Value) -> Result<Request, TaskError> {
     })
 }
 
-/// Handles one invocation: a round's check or a wave's judgement.
-pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Value, TaskError> {
+/// Handles one invocation: a round's check or a wave's judgement. A round's check that gives
+/// up on an AWS outage (its step's `budget` spent) names the round's jobs in its error.
+pub async fn handle(
+    clients: &Clients,
+    budget: Budget,
+    event: LambdaEvent<Value>,
+) -> Result<Value, TaskError> {
     let answer = match parse(event.payload)? {
-        Request::Round(input) => serde_json::to_value(check(clients, input).await?),
+        Request::Round(input) => {
+            let jobs = input.jobs.clone();
+            let report = check(clients, input).await.map_err(|err| {
+                wave::outage_in_round(budget.judge(err, SystemTime::now()), &jobs)
+            })?;
+            serde_json::to_value(report)
+        }
         Request::Wave(request) => serde_json::to_value(judge(clients, *request).await?),
     };
     answer.map_err(|e| TaskError::Unexpected {

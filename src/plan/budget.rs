@@ -30,14 +30,35 @@ pub mod events {
     pub const PER_RUN: u64 = 92;
     /// Each poll of a drill's cleanup: a Wait, a task and a Choice.
     pub const PER_CLEANUP_POLL: u64 = 9;
+    /// Each retry of a task: TaskScheduled, TaskStarted, TaskFailed.
+    pub const PER_RETRY: u64 = 3;
+}
+
+/// The retries one step may make while AWS answers throttled or unavailable for a whole
+/// outage budget of `budget_seconds`: the workflow backs off from 5 s to at most 60 s with full
+/// jitter, 30 s apart on average once it has ramped up; this counts twice that rate, plus the
+/// ramp.
+pub fn outage_retries(budget_seconds: u64) -> u64 {
+    5 + budget_seconds / 15
 }
 
 /// The most history events a run of `plan` can write if every round and the drill's cleanup
-/// wait until they give up, no event cutting a wait short: the sum of [`events`] over what the
-/// plan prepared.
+/// wait until they give up, no event cutting a wait short, and one AWS outage lasts the whole
+/// outage budget at the worst place (the largest round's starts, all retrying, then its
+/// check): the sum of [`events`] over what the plan prepared.
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
-    let mut total = events::PER_RUN + events::PER_CLEANUP_POLL * polls;
+    let largest_round = plan
+        .waves
+        .iter()
+        .flat_map(|w| &w.rounds)
+        .map(|r| r.len() as u64)
+        .max()
+        .unwrap_or(0);
+    let outage = (largest_round + 1)
+        * outage_retries(plan.options.outage_budget_seconds)
+        * events::PER_RETRY;
+    let mut total = events::PER_RUN + events::PER_CLEANUP_POLL * polls + outage;
     for wave in &plan.waves {
         total += events::PER_WAVE;
         if wave.approval.required {
@@ -86,8 +107,9 @@ pub(super) fn check_history_budget(plan: &PreparedPlan) -> Result<(), TaskError>
         return Err(TaskError::invalid(
             "options.giveUpAfterSeconds",
             format!(
-                "{rounds} rounds of jobs polled every {} s for up to {} s could write {events} history events, more than Step Functions' {HISTORY_EVENT_LIMIT} per execution: raise pollIntervalSeconds, lower giveUpAfterSeconds, or put more servers in each job (batchSize)",
-                plan.options.poll_interval_seconds, plan.options.give_up_after_seconds
+                "{rounds} rounds of jobs polled every {} s for up to {} s, and retried through an AWS outage of up to {} s (the deployment's OutageBudgetSeconds), could write {events} history events, more than Step Functions' {HISTORY_EVENT_LIMIT} per execution: raise pollIntervalSeconds, lower giveUpAfterSeconds, or put more servers in each job (batchSize)",
+                plan.options.poll_interval_seconds, plan.options.give_up_after_seconds,
+                plan.options.outage_budget_seconds
             ),
         ));
     }
@@ -96,10 +118,12 @@ pub(super) fn check_history_budget(plan: &PreparedPlan) -> Result<(), TaskError>
 
 #[cfg(test)]
 mod tests {
+    use super::worst_case_history;
     use crate::error::TaskError;
-    use crate::plan::fixtures::{inventory, plan, prepare, servers};
+    use crate::plan::fixtures::{inventory, plan, prepare, prepare_with, servers};
     use crate::plan::input::Trigger;
     use crate::plan::rounds::ActiveLoad;
+    use crate::plan::Defaults;
 
     #[test]
     fn a_prepared_plan_too_large_to_carry_is_refused_before_it_starts() {
@@ -135,6 +159,43 @@ mod tests {
             ActiveLoad::default(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn the_history_keeps_room_for_an_outage_as_long_as_the_deployments_budget() {
+        // One round of ten jobs (250 servers, 25 per job): with the default 30-minute budget,
+        // an outage at its starts and its check may add (10 + 1) x (5 + 120) x 3 = 4,125 events.
+        let p = plan(serde_json::json!({"isDrill": true,
+            "options": {"batchSize": 25, "maxConcurrentJobs": 10, "pollIntervalSeconds": 60,
+                        "giveUpAfterSeconds": 3600},
+            "waves": [{"name": "w", "sourceServers": servers(0, 250)}]}));
+        let with = |seconds| {
+            let defaults = Defaults {
+                outage_budget_seconds: seconds,
+                ..Defaults::default()
+            };
+            prepare_with(
+                &p,
+                &inventory(250),
+                Trigger::console(),
+                ActiveLoad::default(),
+                defaults,
+            )
+        };
+        let thirty_minutes = with(1800).unwrap();
+        let without = worst_case_history(&thirty_minutes) - 4_125;
+        assert_eq!(thirty_minutes.options.outage_budget_seconds, 1800);
+        // A four-hour budget: (10 + 1) x (5 + 960) x 3 = 31,845 more, past the 25,000 events.
+        let err = with(14_400).unwrap_err();
+        let TaskError::InvalidInput { field, constraint } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field, "options.giveUpAfterSeconds");
+        assert!(
+            constraint.contains("an AWS outage of up to 14400 s")
+                && constraint.contains(&format!("could write {} history", without + 31_845)),
+            "{constraint}"
+        );
     }
 
     #[test]

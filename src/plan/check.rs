@@ -124,6 +124,7 @@ pub fn resolve_options(
             KEEP_DRILL_INSTANCES_MINUTES.default,
         ),
         targets,
+        outage_budget_seconds: defaults.outage_budget_seconds,
     };
     if resolved.give_up_after_seconds < resolved.poll_interval_seconds {
         problems.push((

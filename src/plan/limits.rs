@@ -48,6 +48,16 @@ pub const BATCH_SIZE: Limit = Limit {
     default: 100,
 };
 /// DRS jobs a wave runs at once: DRS runs at most 20 per account (`MaxConcurrentJobs`).
+/// How long one step of a run keeps retrying AWS answering throttled or unavailable
+/// (`DR_OUTAGE_BUDGET_SECONDS`, the template's `OutageBudgetSeconds`; [`crate::outage`]): the
+/// deployment's, not a plan's. The lower end lets a test outlast it in seconds; the template
+/// asks for at least a minute.
+pub const OUTAGE_BUDGET_SECONDS: Limit = Limit {
+    name: "outageBudgetSeconds",
+    min: 10,
+    max: 14_400,
+    default: 1_800,
+};
 pub const MAX_CONCURRENT_JOBS: Limit = Limit {
     name: "maxConcurrentJobs",
     min: 1,

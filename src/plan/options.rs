@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::limits::{
-    BATCH_SIZE, GIVE_UP_AFTER_SECONDS, MAX_CONCURRENT_JOBS, POLL_INTERVAL_SECONDS,
+    BATCH_SIZE, GIVE_UP_AFTER_SECONDS, MAX_CONCURRENT_JOBS, OUTAGE_BUDGET_SECONDS,
+    POLL_INTERVAL_SECONDS,
 };
 use crate::report::model::Targets;
 
@@ -65,6 +66,13 @@ pub struct ResolvedOptions {
     /// The plan's recovery targets, if it sets any (the run report judges by them).
     #[serde(default)]
     pub targets: Targets,
+    /// The deployment's outage budget ([`Defaults::outage_budget_seconds`]), as the run had it.
+    #[serde(default = "outage_budget_default")]
+    pub outage_budget_seconds: u64,
+}
+
+fn outage_budget_default() -> u64 {
+    OUTAGE_BUDGET_SECONDS.default
 }
 
 /// The deployment's defaults for a run's options (from `prepare-plan`'s environment).
@@ -83,6 +91,9 @@ pub struct Defaults {
     /// Where approvers answer (`DR_APPROVAL_ENDPOINT`, the stack's approval function URL):
     /// what every approval request tells them.
     pub approval_endpoint: Option<String>,
+    /// How long each step keeps retrying AWS answering throttled or unavailable
+    /// (`DR_OUTAGE_BUDGET_SECONDS`): every run of the deployment gets it, no plan sets it.
+    pub outage_budget_seconds: u64,
 }
 
 impl Default for Defaults {
@@ -95,6 +106,7 @@ impl Default for Defaults {
             approval: ApprovalMode::Required,
             disaster_events_skip_approval: false,
             approval_endpoint: None,
+            outage_budget_seconds: OUTAGE_BUDGET_SECONDS.default,
         }
     }
 }

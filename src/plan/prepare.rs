@@ -269,8 +269,9 @@ fn finish_prepared(
     };
     let mut plan = plan;
     notify::annotate(&mut plan);
-    check_history_budget(&plan)?;
+    // The size first: its remedy (more servers per job) also shortens the history.
     check_size(&plan)?;
+    check_history_budget(&plan)?;
     Ok(plan)
 }
 

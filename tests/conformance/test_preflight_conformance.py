@@ -260,3 +260,25 @@ def test_seed_lists_snapshots_replication_and_lag(tmp_path):
     path.write_text(json.dumps(seed))
     out = subprocess.run([BINARY, "--seed", str(path), "--port", "0"], capture_output=True, text=True, timeout=10)
     assert out.returncode != 0 and "DataReplicationState" in out.stderr
+
+
+def test_an_outage_answers_every_drs_and_backup_call_503_until_it_ends(drs, backup, sim_url):
+    c, _ = drs
+    b, _ = backup
+    control(sim_url, "/_sim/faults", {"outageSeconds": 1.0})
+    ended = time.time() + 1.0
+    for call in (lambda: c.describe_jobs(), lambda: c.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": S2}]),
+                 lambda: b.list_restore_jobs()):
+        with pytest.raises(c.exceptions.ClientError) as raised:
+            call()
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    state = control(sim_url, "/_sim/state")
+    assert state["jobs"] == [], "a call during the outage started nothing"
+    assert state["faulted"] == {"DescribeJobs": 1, "StartRecovery": 1, "ListRestoreJobs": 1}, state["faulted"]
+    assert abs(state["outageUntilMs"] / 1000 - ended) < 0.5
+    time.sleep(max(0.0, ended + 0.1 - time.time()))
+    assert c.describe_jobs()["items"] == []
+    # A bad duration is refused, naming the field.
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        control(sim_url, "/_sim/faults", {"outageSeconds": -1})
+    assert bad.value.code == 400 and "outageSeconds" in bad.value.read().decode()

@@ -262,10 +262,12 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
         "DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
         "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
         "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
-        "DR_APPROVAL_ENDPOINT": LOCAL_APPROVAL_ENDPOINT, "DR_LEASE_TABLE": LEASE_TABLE}
+        "DR_APPROVAL_ENDPOINT": LOCAL_APPROVAL_ENDPOINT, "DR_LEASE_TABLE": LEASE_TABLE,
+        "DR_OUTAGE_BUDGET_SECONDS": "1800"}
     # The approval endpoint: its table, and the approvers the deployment named.
     env = lam.get_function(FunctionName=deployed.physical_id("AnswerApprovalFunction"))["Configuration"]["Environment"]
-    assert env["Variables"] == {"DR_APPROVALS_TABLE": APPROVALS_TABLE, "DR_APPROVERS": APPROVER_ROLE}
+    assert {k: str(v) for k, v in env["Variables"].items()} == {
+        "DR_APPROVALS_TABLE": APPROVALS_TABLE, "DR_APPROVERS": APPROVER_ROLE, "DR_OUTAGE_BUDGET_SECONDS": "1800"}
     env = lam.get_function(FunctionName=deployed.physical_id("ReportFunction"))["Configuration"]["Environment"]
     assert env["Variables"]["DR_REPORT_BUCKET"] == deployed.physical_id("ReportBucket") == REPORT_BUCKET
     # The execution logs' groups exist with the default retention.

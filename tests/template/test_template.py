@@ -44,6 +44,14 @@ SourceLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 SOURCE = yaml.load((ROOT / "template.yaml").read_text(), Loader=SourceLoader)
 
 
+
+def own_variables(function):
+    """A function's environment without the variable every function shares (Globals): the outage
+    budget, checked on its own."""
+    variables = dict(function["Properties"]["Environment"]["Variables"])
+    variables.pop("DR_OUTAGE_BUDGET_SECONDS")
+    return variables
+
 def statements(stack, role):
     docs = [p["PolicyDocument"] for p in stack.resources[role]["Properties"].get("Policies", [])]
     return [s for d in docs for s in d["Statement"]]
@@ -96,24 +104,24 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
             else:
                 assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, (name, key)
         assert {key.removesuffix("Arn") for key in subs} == functions | topics, name
-    env = stack.resources["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
+    env = own_variables(stack.resources["PreparePlanFunction"])
     assert env == {"DR_DEFAULT_POLL_INTERVAL_SECONDS": "30", "DR_DEFAULT_GIVE_UP_AFTER_SECONDS": "7200",
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
                    "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
                    "DR_APPROVAL_ENDPOINT": {"Fn::GetAtt": ["AnswerApprovalFunctionUrl", "FunctionUrl"]},
                    "DR_LEASE_TABLE": {"Ref": "LeaseTable"}}
     for name in ("WaitForJobsFunction", "OnEventFunction"):
-        env = stack.resources[name]["Properties"]["Environment"]["Variables"]
+        env = own_variables(stack.resources[name])
         assert env == {"DR_WAKE_TABLE": {"Ref": "WakeTable"}}, name
-    assert stack.resources["AwaitApprovalFunction"]["Properties"]["Environment"]["Variables"] \
+    assert own_variables(stack.resources["AwaitApprovalFunction"]) \
         == {"DR_APPROVALS_TABLE": {"Ref": "ApprovalsTable"}}
     # As written (the evaluator resolves a parameter to its default, and this one has none).
-    assert stack.template["Resources"]["AnswerApprovalFunction"]["Properties"]["Environment"]["Variables"] \
+    assert own_variables(stack.template["Resources"]["AnswerApprovalFunction"]) \
         == {"DR_APPROVALS_TABLE": {"Ref": "ApprovalsTable"}, "DR_APPROVERS": {"Ref": "ApproverPrincipals"}}
     for name, function in stack.of_type("AWS::Lambda::Function").items():
         if name not in {"PreparePlanFunction", "SweepDrillInstancesFunction", "ReportFunction",
                         "WaitForJobsFunction", "OnEventFunction", "AwaitApprovalFunction", "AnswerApprovalFunction"}:
-            assert "Environment" not in function["Properties"], name
+            assert own_variables(function) == {}, name
 
 
 def test_only_the_named_approvers_answer_at_an_iam_authenticated_endpoint_and_the_token_stays_in_the_stack(stack):
@@ -299,7 +307,7 @@ def test_the_sweeper_reads_only_the_executions_of_the_stacks_workflows(stack):
         if role not in ("SweepDrillInstancesFunctionRole", "PreparePlanFunctionRole"):
             assert not any(a.startswith("states:Describe") for s in statements(stack, role)
                            for a in as_list(s["Action"])), role
-    env = stack.resources["SweepDrillInstancesFunction"]["Properties"]["Environment"]["Variables"]
+    env = own_variables(stack.resources["SweepDrillInstancesFunction"])
     assert env == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "24"}
 
 
@@ -312,7 +320,7 @@ def test_every_workflow_ends_with_the_report_function_and_may_invoke_it(stack):
         assert props["DefinitionSubstitutions"]["ReportFunctionArn"] == {"Fn::GetAtt": ["ReportFunction", "Arn"]}
         assert "ReportFunction" in invoked_functions(stack, props["RoleArn"]["Fn::GetAtt"][0]), name
     report = stack.resources["ReportFunction"]["Properties"]
-    assert report["Environment"]["Variables"] == {"DR_REPORT_BUCKET": {"Ref": "ReportBucket"},
+    assert own_variables(stack.resources["ReportFunction"]) == {"DR_REPORT_BUCKET": {"Ref": "ReportBucket"},
                                                   "DR_LEASE_TABLE": {"Ref": "LeaseTable"}}
     assert report["Timeout"] >= 120
     assert report["Handler"] == "report"
@@ -603,10 +611,9 @@ def test_real_runs_wait_for_approval_by_default_even_when_a_disaster_event_start
     variables = transformed["Resources"]["PreparePlanFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["DR_DEFAULT_APPROVAL"] == {"Ref": "RealRunApproval"}
     assert variables["DR_DISASTER_EVENTS_SKIP_APPROVAL"] == {"Ref": "SkipApprovalForDisasterEvents"}
-    sweeper = transformed["Resources"]["SweepDrillInstancesFunction"]["Properties"]["Environment"]["Variables"]
+    sweeper = own_variables(transformed["Resources"]["SweepDrillInstancesFunction"])
     assert sweeper == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": {"Ref": "DrillInstanceMaxAgeHours"}}
-    assert make_stack(DrillInstanceMaxAgeHours=6).resources["SweepDrillInstancesFunction"]["Properties"][
-        "Environment"]["Variables"] == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "6"}
+    assert own_variables(make_stack(DrillInstanceMaxAgeHours=6).resources["SweepDrillInstancesFunction"]) == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "6"}
 
 
 # --- routing and the workflow's input ------------------------------------------------------
@@ -724,10 +731,19 @@ def test_the_scheduled_drill_can_only_start_a_drill(make_stack):
 
 @pytest.mark.parametrize("parameter,low,high,default", [
     ("PollIntervalSeconds", 1, 3600, 30), ("GiveUpAfterSeconds", 60, 86400, 7200),
-    ("BatchSize", 1, 200, 100), ("MaxConcurrentJobs", 1, 20, 10), ("DrillInstanceMaxAgeHours", 1, 720, 24)])
+    ("BatchSize", 1, 200, 100), ("MaxConcurrentJobs", 1, 20, 10), ("DrillInstanceMaxAgeHours", 1, 720, 24),
+    ("OutageBudgetSeconds", 60, 14400, 1800)])
 def test_default_parameters_have_the_documented_ranges(transformed, parameter, low, high, default):
     p = transformed["Parameters"][parameter]
     assert (p["MinValue"], p["MaxValue"], p["Default"]) == (low, high, default)
+
+
+def test_every_function_gives_up_on_an_outage_after_the_one_budget(transformed):
+    functions = {name: r for name, r in transformed["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert len(functions) == 12
+    for name, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["DR_OUTAGE_BUDGET_SECONDS"] == {"Ref": "OutageBudgetSeconds"}, name
 
 
 def test_the_drill_sweeper_parameters_default_to_an_hourly_sweep(transformed):

@@ -202,9 +202,11 @@ class DeployedStack(Harness):
                          approved_by="arn:aws:sts::123456789012:assumed-role/DrApprover/deploy-rehearsal")
         self.template = template if template is not None else transformed_template()
         self.stack_name = stack_name
-        # ApproverPrincipals has no default: the rehearsal's deployment names the role whose
-        # sessions its handlers accept (rehearsal.processes.APPROVER_ROLE).
-        self.parameters = {"ApproverPrincipals": APPROVER_ROLE, **(parameters or {})}
+        # ApproverPrincipals and NotificationEmail have no default: the rehearsal's deployment
+        # names the role whose sessions its handlers accept (rehearsal.processes.APPROVER_ROLE)
+        # and someone to tell (subscriptions are a type moto's CloudFormation skips).
+        self.parameters = {"ApproverPrincipals": APPROVER_ROLE, "NotificationEmail": "dr-oncall@example.com",
+                           **(parameters or {})}
         self.timeout = timeout
         self.notes = []
         self.skipped = {}  # resource types moto skipped -> logical IDs

@@ -403,7 +403,26 @@ def test_execution_logs_are_errors_without_data_unless_raised(make_stack):
         logging = raised.resources[name]["Properties"]["LoggingConfiguration"]
         assert logging["Level"] == "ALL" and logging["IncludeExecutionData"] is True
     groups = raised.of_type("AWS::Logs::LogGroup")
-    assert len(groups) == 3 and all(g["Properties"]["KmsKeyId"] == key for g in groups.values())
+    assert len(groups) == 4 and all(g["Properties"]["KmsKeyId"] == key for g in groups.values())
+    # The functions log to the stack's own group (its retention, its key), and every log group
+    # outlives the stack (the logs are evidence; the retention expires them).
+    functions = raised.of_type("AWS::Lambda::Function")
+    assert len(functions) == 12
+    for name, function in functions.items():
+        assert function["Properties"]["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogs"}, name
+    assert groups["FunctionLogs"]["Properties"]["RetentionInDays"] == "90"
+    for name, group in groups.items():
+        assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain"), name
+
+
+def test_stateful_resources_say_what_happens_to_them_when_the_stack_goes(stack):
+    # Evidence and undelivered events are kept; the tables hold only what a running run needs.
+    for name, resource in stack.template["Resources"].items():
+        kind = resource["Type"]
+        if kind in ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::Logs::LogGroup"):
+            assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain"), name
+        if kind == "AWS::DynamoDB::Table":
+            assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Delete", "Delete"), name
 
 
 def test_the_drill_sweeper_rule_is_enabled_unless_the_parameter_disables_it(make_stack):
@@ -497,9 +516,10 @@ def test_completion_rules_send_drs_and_backup_events_to_on_event(stack):
         assert props["State"] == "ENABLED"
         (target,) = props["Targets"]
         assert target["Arn"] == {"Fn::GetAtt": ["OnEventFunction", "Arn"]}
-        # The event itself is the input; a lost one only delays a wait to its poll, so a few
-        # retries and no dead-letter queue (OnEventErrorsAlarm reports failures).
-        assert set(target) == {"Id", "Arn", "RetryPolicy"}, name
+        # The event itself is the input; a lost one only delays a wait to its poll: a few
+        # retries, then the completion events' dead-letter queue, which raises an alarm.
+        assert set(target) == {"Id", "Arn", "RetryPolicy", "DeadLetterConfig"}, name
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["CompletionEventsDeadLetterQueue", "Arn"]}}
         (permission,) = [p["Properties"] for p in stack.of_type("AWS::Lambda::Permission").values()
                          if p["Properties"].get("SourceArn") == {"Fn::GetAtt": [name, "Arn"]}]
         assert permission["FunctionName"] == {"Fn::GetAtt": ["OnEventFunction", "Arn"]}
@@ -535,6 +555,9 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
         queue = {"Fn::GetAtt": [f"{rule}DeadLetterQueue", "QueueName"]}
         expected += alarms_on(stack, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) \
             or [(rule, "dead letters")]
+    queue = {"Fn::GetAtt": ["CompletionEventsDeadLetterQueue", "QueueName"]}
+    expected += alarms_on(stack, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) \
+        or [("completion events", "dead letters")]
     # The functions whose failure no failed execution shows: the sweeper (invoked by its rule) and
     # the report (a run that succeeded may still have no report).
     for function in ["SweepDrillInstancesFunction", "ReportFunction", "OnEventFunction"]:
@@ -542,7 +565,7 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
             or [(function, "Errors")]
     missing = [e for e in expected if isinstance(e, tuple)]
     assert missing == []
-    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 18
+    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 19
     for a in expected:
         p = a["Properties"]
         assert p["AlarmActions"] == [{"Ref": "NotificationsTopic"}]
@@ -553,13 +576,28 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["NotificationsKey", "Arn"]}
     key_policy = stack.resources["NotificationsKey"]["Properties"]["KeyPolicy"]["Statement"]
     assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_policy)
-    assert "NotificationsEmail" not in stack.resources
     assert stack.template["Outputs"]["NotificationsTopicArn"]["Value"] == {"Ref": "NotificationsTopic"}
     key = KEY
     mailed = make_stack(NotificationEmail="oncall@example.com", NotificationsKmsKeyArn=key)
-    assert mailed.resources["NotificationsEmail"]["Properties"]["Endpoint"] == "oncall@example.com"
     assert mailed.resources["NotificationsTopic"]["Properties"]["KmsMasterKeyId"] == key
     assert "NotificationsKey" not in mailed.resources
+
+
+def test_a_deployment_always_has_someone_to_tell(make_stack):
+    # NotificationEmail has no default and must be an address: a stack cannot be created whose
+    # alarms and approval requests reach nobody. It also gets the approval requests, unless
+    # ApprovalEmail names someone else.
+    parameter = SOURCE["Parameters"]["NotificationEmail"]
+    assert "Default" not in parameter
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("oncall@example.com") and not pattern.fullmatch("")
+    assert "e-mail address" in parameter["ConstraintDescription"]
+    mailed = make_stack(NotificationEmail="oncall@example.com")
+    endpoint = lambda s, name: s.resources[name]["Properties"]["Endpoint"]
+    assert endpoint(mailed, "NotificationsEmail") == endpoint(mailed, "ApprovalsEmail") == "oncall@example.com"
+    approvers = make_stack(NotificationEmail="oncall@example.com", ApprovalEmail="dr-approvers@example.com")
+    assert endpoint(approvers, "ApprovalsEmail") == "dr-approvers@example.com"
+    assert mailed.resources["ApprovalsEmail"]["Properties"]["TopicArn"] == {"Ref": "ApprovalsTopic"}
 
 
 def test_workflows_publish_only_to_the_notifications_and_approvals_topics_with_their_key_only(make_stack):

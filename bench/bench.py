@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 
 from rehearsal.local_aws import LocalAws
-from rehearsal.processes import Handlers, Sim
+from rehearsal.processes import DRILL_WORKFLOWS, Handlers, Sim
 from rehearsal.workflow import Engine, cost, load_definition, waits
 
 from .runtime_api import RuntimeApi, cold_start, function_env, warm_latencies
@@ -318,7 +318,8 @@ def main(argv=None):
             base = function_env(api, "bench", {"AWS_ENDPOINT_URL": sim.url,
                                                "DR_REPORT_BUCKET": "dr-orchestrator-reports-bench",
                                                "DR_WAKE_TABLE": "dr-orchestrator-wake-bench",
-                                               "DR_LEASE_TABLE": "dr-orchestrator-leases-bench"})
+                                               "DR_LEASE_TABLE": "dr-orchestrator-leases-bench",
+                                               "DR_DRILL_WORKFLOWS": " ".join(DRILL_WORKFLOWS)})
             results["coldStart"] = cold_starts(api, base, events, cold_runs, args.python, args.binaries)
             results["sizes"] = sizes(args.binaries)
             if not args.cold_only:

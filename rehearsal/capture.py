@@ -3,7 +3,8 @@ state a run entered, once per state name: tests/run_state.rs reads them back int
 state's types) and `events/history/runs.json` (each run's history, cut to what
 tests/history_budget.rs checks against the history budget). One run of each kind: a drill whose
 events are all dropped (every wait runs to its timeout, the cleanup polls), an approved real
-recovery, a rejected one, a drill with a failed launch, a restore and a failback.
+recovery, a rejected one, a drill with a failed launch, a restore and the approved recovery's
+failback.
 
     python3 -m rehearsal.capture     # after a change to the definition or the run state
 """
@@ -17,11 +18,13 @@ from .workflow import Engine, budgeted, run_states
 RUNS = [
     ("drill", "recovery-plan", "recovery-drill.json", "auto", {"events": {"drop": "ALL"}}),
     ("approved", "recovery-plan", "real-recovery.json", "auto", {}),
+    # The failback of the approved real recovery, from its output, right after it (the endpoint
+    # keeps its instances).
+    ("failback", "failback", "@approved", "auto", {}),
     ("rejected", "recovery-plan", "real-recovery.json", "reject", {}),
     ("failed-launch", "recovery-plan", "two-wave-batched-drill.json", "auto",
      {"failLaunch": {"s-fleet000000000002": "InsufficientInstanceCapacity"}}),
     ("restore", "restore", "restores.json", "auto", {}),
-    ("failback", "failback", "failback-explicit.json", "auto", {}),
 ]
 
 
@@ -37,21 +40,27 @@ def first_of_each(states):
 def main():
     sim = Sim(time_scale=0.1)
     handlers = None
-    states, histories = {}, {}
+    states, histories, outputs = {}, {}, {}
     try:
         with LocalAws() as aws:
             handlers = Handlers(sim.url, aws.url)
             for name, workflow, file, approval, faults in RUNS:
-                sim.reset()
+                if file.startswith("@"):
+                    plan = outputs[file[1:]]
+                else:
+                    sim.reset()
+                    plan = json.loads((ROOT / "events/statemachine" / file).read_text())
                 if faults:
                     sim.faults(**faults)
-                plan = json.loads((ROOT / "events/statemachine" / file).read_text())
                 plan.setdefault("options", {}).update({"pollIntervalSeconds": 1, "giveUpAfterSeconds": 300})
                 with Engine(handlers, aws, approval=approval) as engine:
                     arn = engine.start(workflow, plan, name)
                     result = engine.wait(arn)
                     events = engine.history(arn)
-                print(f"{name}: {result['status']} {result.get('error') or ''} ({len(events)} events)")
+                print(f"{name}: {result['status']} {result.get('error') or ''} ({len(events)} events)"
+                      + (f": {result.get('cause', '')[:300]}" if result['status'] != 'SUCCEEDED' else ''))
+                if result.get("output"):
+                    outputs[name] = json.loads(result["output"])
                 states[name] = first_of_each(run_states(events))
                 histories[name] = budgeted(events)
     finally:

@@ -33,6 +33,12 @@ LEASE_TABLE = "dr-orchestrator-leases-rehearsal"
 # any session of this role. The rehearsal's approver calls the endpoint as one of its sessions
 # (rehearsal.approval); in AWS the function URL's IAM auth verifies the caller.
 APPROVER_ROLE = "arn:aws:iam::123456789012:role/DrApprover"
+# The state machines whose drills the sweeper may clean up after (DR_DRILL_WORKFLOWS; the template
+# names its recovery-plan workflow): the rehearsal's recovery-plan workflow (rehearsal.workflow.
+# Engine), and the one the sweeper's e2e test holds a running execution of.
+E2E_DRILL_WORKFLOW = "dr-orchestrator-e2e-long-run"
+DRILL_WORKFLOWS = [f"arn:aws:states:eu-west-1:123456789012:stateMachine:{name}"
+                   for name in ("dr-orchestrator-recovery-plan", E2E_DRILL_WORKFLOW)]
 # How long each step of a rehearsal keeps retrying DRS or Backup answering throttled or unavailable
 # (DR_OUTAGE_BUDGET_SECONDS).
 OUTAGE_BUDGET_SECONDS = 20
@@ -124,6 +130,8 @@ def handler_environment(endpoint_url, aws_url=None):
     # Each step's outage budget (OutageBudgetSeconds, 30 minutes when deployed): the rehearsal's
     # outages (dr-sim's outageSeconds) last seconds, so its budget does too.
     env["DR_OUTAGE_BUDGET_SECONDS"] = str(OUTAGE_BUDGET_SECONDS)
+    # (Spaces: cargo lambda watch splits --env-var values at commas.)
+    env["DR_DRILL_WORKFLOWS"] = " ".join(DRILL_WORKFLOWS)
     return env
 
 

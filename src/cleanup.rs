@@ -52,6 +52,9 @@ pub struct InstanceFacts {
     /// The job that launched it.
     pub job_id: Option<String>,
     pub is_drill: Option<bool>,
+    /// `failback.state` (`FAILBACK_READY_FOR_LAUNCH` when replication back to the source is
+    /// done and a failback can be launched), for a failback's preflight.
+    pub failback_state: Option<String>,
 }
 
 /// A DRS job as the guard needs it.
@@ -318,6 +321,7 @@ mod tests {
             source_server_id: Some("s-1234567890abcdef0".into()),
             job_id: Some(job.into()),
             is_drill,
+            failback_state: None,
         }
     }
 

@@ -41,6 +41,10 @@ pub struct Config {
     /// Who may answer approval requests, unparsed (`DR_APPROVERS`; the endpoint's only, which
     /// fails its init phase on a bad or empty list).
     pub approvers: Option<String>,
+    /// The state machines whose drills the sweeper may clean up after (`DR_DRILL_WORKFLOWS`,
+    /// ARNs separated by commas or spaces: the stack's recovery-plan workflow; the sweeper's only, which fails
+    /// its init phase without them).
+    pub drill_workflows: Vec<String>,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             approvals_table: None,
             lease_table: None,
             approvers: None,
+            drill_workflows: Vec::new(),
         }
     }
 }
@@ -102,6 +107,21 @@ impl Config {
         config.lease_table = name("DR_LEASE_TABLE");
         config.defaults.approval_endpoint = name("DR_APPROVAL_ENDPOINT");
         config.approvers = lookup("DR_APPROVERS");
+        config.drill_workflows = lookup("DR_DRILL_WORKFLOWS")
+            .unwrap_or_default()
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(|arn| arn.trim().to_owned())
+            .filter(|arn| !arn.is_empty())
+            .collect();
+        if let Some(bad) = config
+            .drill_workflows
+            .iter()
+            .find(|arn| !arn.starts_with("arn:") || !arn.contains(":states:"))
+        {
+            return Err(format!(
+                "DR_DRILL_WORKFLOWS must list state machine ARNs, got {bad:?}"
+            ));
+        }
         let d = &mut config.defaults;
         if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
             d.approval = match raw.trim() {

@@ -184,13 +184,13 @@ pub async fn serve(function: Function) -> Result<(), Error> {
             .await
         }
         Function::SweepDrillInstances => {
-            let max_age = config.drill_instance_max_age_hours;
+            let scope = sweep_drill_instances::Scope::of(&config)?;
             let clients = runtime::clients(|sdk| {
                 (aws_sdk_drs::Client::new(sdk), aws_sdk_sfn::Client::new(sdk))
             })?;
             run(service_fn(|event| async {
                 let (drs, sfn) = clients.get().await?;
-                sweep_drill_instances::handle(drs, sfn, max_age, event).await
+                sweep_drill_instances::handle(drs, sfn, &scope, event).await
             }))
             .await
         }

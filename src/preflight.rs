@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cleanup::InstanceFacts;
 use crate::contract::RestoreSpec;
 use crate::contract::{SourceServerSpec, Tags};
 use crate::plan::input::Wave;
@@ -359,6 +360,75 @@ pub fn duration_seconds(raw: &str) -> Option<u64> {
     any.then(|| total.ceil() as u64)
 }
 
+/// The failback state in which DRS can launch a failback.
+pub const READY_FOR_FAILBACK: &str = "FAILBACK_READY_FOR_LAUNCH";
+
+/// Which of the recovery instances `ids` can fail back, from what DRS lists (`described`):
+/// each one that cannot is a warning naming it and is left out, so that one instance does not
+/// fail its batch; none left is blocking. `recovery_jobs`, when the failback follows a
+/// recovery run, are that run's jobs: an instance another job launched is not this run's.
+pub fn failback(
+    ids: &[String],
+    described: &[InstanceFacts],
+    recovery_jobs: &[String],
+) -> (Vec<String>, Vec<Finding>) {
+    let mut ready = Vec::new();
+    let mut findings = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let path = format!("recoveryInstanceIDs[{i}]");
+        let found = described.iter().find(|c| &c.recovery_instance_id == id);
+        let problem = match found {
+            None => Some((
+                "RECOVERY_INSTANCE_NOT_FOUND",
+                format!("DRS does not list recovery instance {id} (terminated, or disconnected from DRS)"),
+            )),
+            Some(c) if c.is_drill == Some(true) => Some((
+                "DRILL_INSTANCE",
+                format!("{id} was launched by a drill; only a recovery's instances fail back"),
+            )),
+            Some(c)
+                if !recovery_jobs.is_empty()
+                    && !c.job_id.as_ref().is_some_and(|j| recovery_jobs.contains(j)) =>
+            {
+                Some((
+                    "NOT_FROM_THE_RECOVERY",
+                    format!(
+                        "{id} was launched by {}, not by the recovery run this failback follows",
+                        c.job_id.as_deref().unwrap_or("a job DRS does not name")
+                    ),
+                ))
+            }
+            Some(c) if c.failback_state.as_deref() != Some(READY_FOR_FAILBACK) => Some((
+                "NOT_READY_FOR_FAILBACK",
+                format!(
+                    "{id}'s failback state is {}, not {READY_FOR_FAILBACK} (install the failback client on the source and let it replicate)",
+                    c.failback_state.as_deref().unwrap_or("not reported")
+                ),
+            )),
+            Some(_) => None,
+        };
+        match problem {
+            None => ready.push(id.clone()),
+            Some((code, message)) => findings.push(Finding {
+                severity: Severity::Warning,
+                code: code.into(),
+                path,
+                source_server_id: found.and_then(|c| c.source_server_id.clone()),
+                message: format!("{message}; left out of the failback"),
+            }),
+        }
+    }
+    if ready.is_empty() && !ids.is_empty() {
+        findings.push(blocking(
+            "NOTHING_TO_FAIL_BACK",
+            "recoveryInstanceIDs".into(),
+            None,
+            format!("none of the {} recovery instances can fail back", ids.len()),
+        ));
+    }
+    (ready, findings)
+}
+
 fn blocking(code: &str, path: String, server: Option<&str>, message: String) -> Finding {
     Finding {
         severity: Severity::Blocking,
@@ -609,5 +679,92 @@ mod tests {
         let continued = PreflightReport::new(many, PreflightMode::Continue, 70);
         assert_eq!(continued.verdict, Verdict::BlockedContinued);
         assert!(!continued.blocks());
+    }
+
+    #[test]
+    fn a_failback_leaves_out_each_instance_that_cannot_fail_back_naming_it() {
+        let candidate = |id: &str, job: &str, drill: bool, state: &str| InstanceFacts {
+            recovery_instance_id: id.into(),
+            source_server_id: Some(format!("s-{id}")),
+            job_id: Some(job.into()),
+            is_drill: Some(drill),
+            failback_state: Some(state.into()),
+        };
+        let described = [
+            candidate(
+                "i-0000000000000001",
+                "drsjob-1",
+                false,
+                "FAILBACK_READY_FOR_LAUNCH",
+            ),
+            candidate(
+                "i-0000000000000002",
+                "drsjob-1",
+                true,
+                "FAILBACK_READY_FOR_LAUNCH",
+            ),
+            candidate(
+                "i-0000000000000003",
+                "drsjob-9",
+                false,
+                "FAILBACK_READY_FOR_LAUNCH",
+            ),
+            candidate(
+                "i-0000000000000004",
+                "drsjob-1",
+                false,
+                "FAILBACK_NOT_STARTED",
+            ),
+        ];
+        let ids: Vec<String> = (1..=5).map(|n| format!("i-000000000000000{n}")).collect();
+        let (ready, findings) = failback(&ids, &described, &["drsjob-1".to_owned()]);
+        assert_eq!(ready, ["i-0000000000000001"]);
+        let codes: Vec<(&str, &str, Severity)> = findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.path.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (
+                    "DRILL_INSTANCE",
+                    "recoveryInstanceIDs[1]",
+                    Severity::Warning
+                ),
+                (
+                    "NOT_FROM_THE_RECOVERY",
+                    "recoveryInstanceIDs[2]",
+                    Severity::Warning
+                ),
+                (
+                    "NOT_READY_FOR_FAILBACK",
+                    "recoveryInstanceIDs[3]",
+                    Severity::Warning
+                ),
+                (
+                    "RECOVERY_INSTANCE_NOT_FOUND",
+                    "recoveryInstanceIDs[4]",
+                    Severity::Warning
+                ),
+            ]
+        );
+        assert!(
+            findings[3].message.contains("i-0000000000000005")
+                && findings[3].message.ends_with("left out of the failback")
+        );
+        assert_eq!(
+            findings[0].source_server_id.as_deref(),
+            Some("s-i-0000000000000002")
+        );
+        // Explicit instances (no recovery run named): any job will do.
+        let (ready, _) = failback(&ids[2..3], &described, &[]);
+        assert_eq!(ready, ["i-0000000000000003"]);
+        // Nothing left: blocking.
+        let (ready, findings) = failback(&ids[4..], &described, &[]);
+        assert!(ready.is_empty());
+        assert_eq!(
+            findings.last().map(|f| (f.code.as_str(), f.severity)),
+            Some(("NOTHING_TO_FAIL_BACK", Severity::Blocking))
+        );
     }
 }

@@ -15,6 +15,22 @@ use crate::idempotency::IDEMPOTENCY_TAG;
 pub const MAX_SERVERS_PER_CALL: usize = 200;
 /// `TagKey` and `TagValue`: at most 256 characters.
 pub const MAX_TAG_LEN: usize = 256;
+/// Tags a DRS resource may carry ("Each resource can have a maximum of 50 tags": DRS API
+/// Reference, TagResource).
+pub const MAX_TAGS_PER_RESOURCE: usize = 50;
+/// Tags a start call may ask for: the job also gets dr-orchestrator's idempotency tag.
+pub const MAX_START_TAGS: usize = MAX_TAGS_PER_RESOURCE - 1;
+
+/// At most `max` tags in `field`, saying why.
+pub fn tag_count(field: &str, n: usize, max: usize, why: &str) -> Result<(), TaskError> {
+    if n > max {
+        return Err(TaskError::invalid(
+            field,
+            format!("at most {max} tags ({why}), got {n}"),
+        ));
+    }
+    Ok(())
+}
 
 /// Validates a `start-recovery` input.
 pub fn start_recovery(input: &StartRecoveryInput) -> Result<(), TaskError> {
@@ -34,7 +50,17 @@ pub fn start_recovery(input: &StartRecoveryInput) -> Result<(), TaskError> {
             recovery_snapshot_id(&format!("sourceServers[{i}].recoverySnapshotID"), snapshot)?;
         }
     }
-    tags(&input.tags)
+    start_tags(&input.tags)
+}
+
+fn start_tags(tags: &crate::contract::Tags) -> Result<(), TaskError> {
+    tag_count(
+        "tags",
+        tags.len(),
+        MAX_START_TAGS,
+        "a DRS job keeps at most 50, and dr-orchestrator adds its idempotency tag",
+    )?;
+    self::tags(tags)
 }
 
 /// `RecoverySnapshotID`: `^pit-[0-9a-zA-Z]{17}$`.
@@ -62,7 +88,7 @@ pub fn start_failback(input: &StartFailbackInput) -> Result<Vec<String>, TaskErr
             ));
         }
     }
-    tags(&input.tags)?;
+    start_tags(&input.tags)?;
     Ok(ids)
 }
 
@@ -357,6 +383,17 @@ mod tests {
             Err(TaskError::InvalidInput { field, .. }) => Some(field),
             Err(other) => panic!("not an InvalidInput: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_start_asks_for_at_most_49_tags_as_drs_keeps_50_per_job_with_the_idempotency_tag() {
+        let mut input = recovery(specs(1));
+        input.tags = (0..49).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(start_recovery(&input), Ok(()));
+        input.tags.insert("one-more".into(), "v".into());
+        let err = start_recovery(&input).unwrap_err();
+        assert_eq!(field_of(Err(err.clone())).as_deref(), Some("tags"), "{err}");
+        assert!(err.to_string().contains("at most 49 tags"), "{err}");
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub async fn add_faults(State(shared): State<Shared>, bytes: Bytes) -> Response 
     }
     f.fail_launch.extend(add.fail_launch);
     f.fail_terminate.extend(add.fail_terminate);
+    f.failback_state.extend(add.failback_state);
     f.throttle.extend(add.throttle);
     f.internal_error.extend(add.internal_error);
     f.restore_outcomes.extend(add.restore_outcomes);

@@ -272,7 +272,16 @@ pub async fn start_failback_launch(State(shared): State<Shared>, bytes: Bytes) -
                     "recoveryInstanceIDs",
                 ))
             }
-            Some((source, false)) => members.push((source.clone(), id)),
+            Some((source, false)) => {
+                let state = store.failback_state(&id, false);
+                if state != "FAILBACK_READY_FOR_LAUNCH" {
+                    return Err(ApiError::validation(
+                        format!("Recovery instance {id} is not ready for failback launch ({state})"),
+                        "recoveryInstanceIDs",
+                    ));
+                }
+                members.push((source.clone(), id))
+            }
         }
     }
     let job_id = store
@@ -494,6 +503,7 @@ pub async fn describe_recovery_instances(State(shared): State<Shared>, bytes: By
                 "arn": store.arn("drs", &format!("recovery-instance/{}", s.recovery_instance_id)),
                 "tags": {},
                 "isDrill": j.is_drill,
+                "failback": {"state": store.failback_state(&s.recovery_instance_id, j.is_drill)},
                 "originEnvironment": "ON_PREMISES",
                 "pointInTimeSnapshotDateTime": iso(s.recovery_snapshot.as_ref().map_or(j.created_ms, |(_, at)| *at)),
             })

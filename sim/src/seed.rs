@@ -182,6 +182,17 @@ pub struct RecoveryPointSeed {
 }
 
 /// Faults on demand, from the seed or `POST /_sim/faults`.
+/// The model's `FailbackState` values.
+pub const FAILBACK_STATES: [&str; 7] = [
+    "FAILBACK_NOT_STARTED",
+    "FAILBACK_IN_PROGRESS",
+    "FAILBACK_READY_FOR_LAUNCH",
+    "FAILBACK_COMPLETED",
+    "FAILBACK_ERROR",
+    "FAILBACK_NOT_READY_FOR_LAUNCH",
+    "FAILBACK_LAUNCH_STATE_NOT_AVAILABLE",
+];
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Faults {
@@ -190,6 +201,10 @@ pub struct Faults {
     /// Source server ID → the reason the termination of its recovery instance fails (its
     /// TERMINATE job reports the instance `FAILED`, and the instance stays).
     pub fail_terminate: BTreeMap<String, String>,
+    /// Recovery instance ID → its `failback.state` from now on (a DRS `FailbackState`). By
+    /// default a recovery's instance is `FAILBACK_READY_FOR_LAUNCH`, a drill's
+    /// `FAILBACK_NOT_STARTED`; `StartFailbackLaunch` refuses one that is not ready.
+    pub failback_state: BTreeMap<String, String>,
     /// Operation name → how many of its next calls answer throttled.
     pub throttle: BTreeMap<String, u32>,
     /// Operation name → how many of its next calls answer with a 500.
@@ -398,6 +413,13 @@ impl Faults {
                         "replication.{id}.state: {state:?} is not a DataReplicationState"
                     ));
                 }
+            }
+        }
+        for (id, state) in &self.failback_state {
+            if !FAILBACK_STATES.contains(&state.as_str()) {
+                return Err(format!(
+                    "failbackState.{id}: {state:?} is not a FailbackState"
+                ));
             }
         }
         for (name, seconds) in [

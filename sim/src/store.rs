@@ -224,6 +224,16 @@ impl Store {
         *self = Store::new(self.seed.clone());
     }
 
+    /// A recovery instance's `failback.state`: the `failbackState` fault's, else ready for a
+    /// recovery's instance and not started for a drill's.
+    pub fn failback_state(&self, recovery_instance_id: &str, is_drill: bool) -> String {
+        match self.faults.failback_state.get(recovery_instance_id) {
+            Some(state) => state.clone(),
+            None if is_drill => "FAILBACK_NOT_STARTED".into(),
+            None => "FAILBACK_READY_FOR_LAUNCH".into(),
+        }
+    }
+
     /// Records a call and answers it with an injected fault if one is pending.
     pub fn begin(&mut self, op: &str, service: Service) -> Result<(), ApiError> {
         *self.calls.entry(op.to_owned()).or_default() += 1;

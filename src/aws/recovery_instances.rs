@@ -1,5 +1,5 @@
-//! The DRS calls of drill cleanup and the sweeper: which recovery instances exist and who
-//! launched them, and their termination. The SDK's types stay in here; the guard
+//! The DRS calls of drill cleanup, the sweeper and a failback's preflight: which recovery
+//! instances exist, who launched them and whether they can fail back, and their termination. The SDK's types stay in here; the guard
 //! ([`crate::cleanup::may_terminate`]) judges the plain facts this returns.
 
 use std::collections::BTreeMap;
@@ -52,6 +52,10 @@ pub async fn recovery_instances(
                 source_server_id: item.source_server_id().map(str::to_owned),
                 job_id: item.job_id().map(str::to_owned),
                 is_drill: item.is_drill(),
+                failback_state: item
+                    .failback()
+                    .and_then(|f| f.state())
+                    .map(|s| s.as_str().to_owned()),
             });
         }
     }

@@ -11,15 +11,15 @@ use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use tracing::info;
 
-use crate::aws::drs;
 use crate::aws::lease_table::{Holder, LeaseTable};
+use crate::aws::{drs, recovery_instances};
 use crate::config::Config;
 use crate::contract;
 use crate::error::TaskError;
 use crate::plan::{
     self, FailbackPlan, PrepareInput, PreparedPlan, RecoveryPlan, RestorePlan, RunContext, Workflow,
 };
-use crate::preflight::Inventory;
+use crate::preflight::{self, Inventory};
 
 /// Handles one invocation; `lease` is the lease table (none: no lease is taken, as in the
 /// handler tests that run one plan at a time).
@@ -55,8 +55,13 @@ pub async fn handle(
                     drs::launched_instances(client, &plan.from_jobs).await?;
                 options = plan::check_failback_plan(&plan, &config.defaults)?;
             }
+            // The preflight: what DRS says about each instance, before anyone is asked.
+            let asked = std::mem::take(&mut plan.recovery_instance_ids);
+            let described = recovery_instances::recovery_instances(client, Some(&asked)).await?;
+            let (ready, findings) = preflight::failback(&asked, &described, &plan.from_jobs);
+            plan.recovery_instance_ids = ready;
             let active = drs::active_load(client, config.job_lookback).await?;
-            plan::prepare_failback(ctx(options, active), &plan)?
+            plan::prepare_failback(ctx(options, active), &plan, findings, described.len())?
         }
         Workflow::Restore => {
             let plan: RestorePlan = contract::parse(body)?;

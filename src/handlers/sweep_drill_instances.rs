@@ -1,7 +1,9 @@
 //! `sweep-drill-instances`: a run stopped from the console cannot clean up after itself, so a
-//! schedule runs this. It terminates the drill recovery instances of this project's jobs that
-//! are older than the deployment's `DrillInstanceMaxAgeHours` and whose execution no longer
-//! runs, and reports what it terminated and what it left alone, and why.
+//! schedule runs this. It terminates the drill recovery instances of this deployment's jobs
+//! (their execution tag names one of its drill workflows) that are older than the deployment's
+//! `DrillInstanceMaxAgeHours` and whose execution no longer runs, and reports what it
+//! terminated and what it left alone, and why: a job without the execution tag, a drill of
+//! another deployment, or an execution it may not read is left alone, never guessed at.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
@@ -45,8 +47,7 @@ pub struct Swept {
     #[serde(rename = "jobID")]
     pub job_id: String,
     pub age_hours: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub execution: Option<String>,
+    pub execution: String,
 }
 
 /// What the sweep did.
@@ -63,6 +64,60 @@ pub struct SweepReport {
     pub terminate_job_ids: Vec<String>,
     /// Instances left alone, by reason.
     pub left_alone: BTreeMap<String, usize>,
+}
+
+/// What the sweeper may touch: drills of these workflows, older than this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub max_age_hours: u64,
+    /// State machine ARNs (`DR_DRILL_WORKFLOWS`).
+    pub workflows: Vec<String>,
+}
+
+impl Scope {
+    /// The deployment's scope; without drill workflows the sweeper cannot tell its drills
+    /// from another deployment's, so its init phase fails.
+    pub fn of(config: &config::Config) -> Result<Scope, String> {
+        if config.drill_workflows.is_empty() {
+            return Err("DR_DRILL_WORKFLOWS is not set: the sweeper touches only the drills of the state machines it names".into());
+        }
+        Ok(Scope {
+            max_age_hours: config.drill_instance_max_age_hours,
+            workflows: config.drill_workflows.clone(),
+        })
+    }
+}
+
+/// Whose drill a job was, by its execution tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// No execution tag: not started by a run, or tagged by hand.
+    Untagged,
+    /// An execution of a state machine this deployment does not name.
+    Elsewhere,
+    /// An execution of one of this deployment's drill workflows.
+    Ours(String),
+}
+
+/// The owner of a job tagged with `execution` (an execution ARN,
+/// `arn:P:states:R:A:execution:MACHINE:ID`), among `workflows` (state machine ARNs,
+/// `arn:P:states:R:A:stateMachine:MACHINE`).
+pub fn owner(execution: Option<&str>, workflows: &[String]) -> Owner {
+    let Some(execution) = execution else {
+        return Owner::Untagged;
+    };
+    let parts: Vec<&str> = execution.split(':').collect();
+    let machine = match parts.as_slice() {
+        [arn, partition, "states", region, account, "execution", name, _id] => {
+            format!("{arn}:{partition}:states:{region}:{account}:stateMachine:{name}")
+        }
+        _ => return Owner::Elsewhere,
+    };
+    if workflows.contains(&machine) {
+        Owner::Ours(execution.to_owned())
+    } else {
+        Owner::Elsewhere
+    }
 }
 
 /// Parses and checks a payload: the input, and the age limit this sweep applies.
@@ -84,10 +139,10 @@ pub fn parse_input(
 pub async fn handle(
     drs_client: &aws_sdk_drs::Client,
     sfn: &aws_sdk_sfn::Client,
-    max_age_hours: u64,
+    scope: &Scope,
     event: LambdaEvent<Value>,
 ) -> Result<SweepReport, TaskError> {
-    let (input, max_age_hours) = parse_input(event.payload, max_age_hours)?;
+    let (input, max_age_hours) = parse_input(event.payload, scope.max_age_hours)?;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -116,6 +171,18 @@ pub async fn handle(
             Err(_) => leave("NOT_LAUNCHED_BY_DR_ORCHESTRATOR"),
             Ok(()) => {
                 let job = &jobs[instance.job_id.as_deref().unwrap_or_default()];
+                let tag = job.tags.get(EXECUTION_TAG).map(String::as_str);
+                let execution = match owner(tag, &scope.workflows) {
+                    Owner::Untagged => {
+                        leave("NO_EXECUTION_TAG");
+                        continue;
+                    }
+                    Owner::Elsewhere => {
+                        leave("ANOTHER_DEPLOYMENTS_DRILL");
+                        continue;
+                    }
+                    Owner::Ours(execution) => execution,
+                };
                 let age_hours = job
                     .created
                     .map_or(0, |c| u64::try_from(now - c).unwrap_or(0) / 3600);
@@ -128,26 +195,31 @@ pub async fn handle(
                     source_server_id: instance.source_server_id.clone(),
                     job_id: job.job_id.clone(),
                     age_hours,
-                    execution: job.tags.get(EXECUTION_TAG).cloned(),
+                    execution,
                 });
             }
         }
     }
 
-    // One question per execution: is it still running?
-    let mut running = BTreeMap::new();
-    for execution in candidates.iter().filter_map(|c| c.execution.clone()) {
-        if let std::collections::btree_map::Entry::Vacant(slot) = running.entry(execution) {
-            let is = executions::is_running(sfn, slot.key()).await?;
-            slot.insert(is);
+    // One question per execution: is it still running? One the sweeper may not read (its
+    // role reads only this deployment's workflows) is left alone, not taken for ended.
+    let mut running: BTreeMap<String, Option<bool>> = BTreeMap::new();
+    for c in &candidates {
+        if !running.contains_key(&c.execution) {
+            let is = match executions::is_running(sfn, &c.execution).await {
+                Ok(is) => Some(is),
+                Err(TaskError::AccessDenied { .. }) => None,
+                Err(other) => return Err(other),
+            };
+            running.insert(c.execution.clone(), is);
         }
     }
     let mut swept = Vec::new();
     for c in candidates {
-        if c.execution.as_ref().is_some_and(|e| running[e]) {
-            leave("EXECUTION_STILL_RUNNING");
-        } else {
-            swept.push(c);
+        match running[&c.execution] {
+            Some(true) => leave("EXECUTION_STILL_RUNNING"),
+            None => leave("EXECUTION_NOT_READABLE"),
+            Some(false) => swept.push(c),
         }
     }
 
@@ -201,4 +273,60 @@ pub async fn handle(
         terminate_job_ids,
         left_alone,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECOVERY_PLAN: &str =
+        "arn:aws:states:eu-west-1:123456789012:stateMachine:payments-dr-recovery-plan";
+
+    #[test]
+    fn only_an_execution_of_a_named_workflow_makes_a_drill_ours() {
+        let workflows = vec![RECOVERY_PLAN.to_owned()];
+        let ours =
+            "arn:aws:states:eu-west-1:123456789012:execution:payments-dr-recovery-plan:drill-7";
+        assert_eq!(owner(Some(ours), &workflows), Owner::Ours(ours.into()));
+        assert_eq!(owner(None, &workflows), Owner::Untagged);
+        for elsewhere in [
+            // Another stack whose name begins like this one's.
+            "arn:aws:states:eu-west-1:123456789012:execution:payments-dr-recovery-plan-2:drill-7",
+            "arn:aws:states:eu-west-1:123456789012:execution:payments-recovery-plan:drill-7",
+            // The same name in another account or Region.
+            "arn:aws:states:eu-west-1:210987654321:execution:payments-dr-recovery-plan:drill-7",
+            "arn:aws:states:us-east-1:123456789012:execution:payments-dr-recovery-plan:drill-7",
+            "not an ARN",
+            "",
+        ] {
+            assert_eq!(
+                owner(Some(elsewhere), &workflows),
+                Owner::Elsewhere,
+                "{elsewhere}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_sweeper_will_not_start_without_its_workflows() {
+        let config = config::Config::default();
+        assert!(Scope::of(&config)
+            .unwrap_err()
+            .contains("DR_DRILL_WORKFLOWS"));
+        let config = config::Config::from_lookup(|name| {
+            (name == "DR_DRILL_WORKFLOWS").then(|| format!(" {RECOVERY_PLAN} , {RECOVERY_PLAN}-2"))
+        })
+        .unwrap();
+        let scope = Scope::of(&config).unwrap();
+        assert_eq!(
+            scope.workflows,
+            [RECOVERY_PLAN.to_owned(), format!("{RECOVERY_PLAN}-2")]
+        );
+        assert_eq!(scope.max_age_hours, 24);
+        assert!(config::Config::from_lookup(|name| {
+            (name == "DR_DRILL_WORKFLOWS").then(|| "payments-dr-recovery-plan".to_owned())
+        })
+        .unwrap_err()
+        .contains("DR_DRILL_WORKFLOWS"));
+    }
 }

@@ -285,6 +285,16 @@ pub fn check_recovery_plan(
             collect(
                 &mut problems,
                 &format!("{at}.select."),
+                validate::tag_count(
+                    "tags",
+                    select.tags.len(),
+                    validate::MAX_TAGS_PER_RESOURCE,
+                    "a source server carries at most 50, so more would select nothing",
+                ),
+            );
+            collect(
+                &mut problems,
+                &format!("{at}.select."),
                 validate::tags(&select.tags),
             );
         }
@@ -445,6 +455,16 @@ fn name(field: &str, value: Option<&str>, required: bool, problems: &mut Vec<Pro
 /// A plan's tags: as DRS takes them, and none under the `dr-orchestrator:` prefix, which the
 /// project sets itself (the idempotency key, the execution).
 fn plan_tags(tags: &Tags, problems: &mut Vec<Problem>) {
+    collect(
+        problems,
+        "",
+        validate::tag_count(
+            "tags",
+            tags.len(),
+            validate::MAX_START_TAGS - 1,
+            "a DRS job keeps at most 50, and dr-orchestrator adds the run's execution and idempotency tags",
+        ),
+    );
     collect(problems, "", validate::tags(tags));
     for key in tags.keys() {
         if key.starts_with("dr-orchestrator:") && key != crate::idempotency::IDEMPOTENCY_TAG {
@@ -475,6 +495,35 @@ fn finish(problems: Vec<Problem>, options: ResolvedOptions) -> Result<ResolvedOp
 mod tests {
     use super::*;
     use crate::plan::fixtures::{plan, servers};
+
+    #[test]
+    fn tags_are_capped_where_drs_would_refuse_or_nothing_could_match() {
+        let tags = |n: usize| -> serde_json::Value {
+            (0..n)
+                .map(|i| (format!("k{i}"), serde_json::json!("v")))
+                .collect()
+        };
+        let check = |plan_tags: usize, select_tags: usize| {
+            check_recovery_plan(
+                &plan(serde_json::json!({"isDrill": true, "tags": tags(plan_tags),
+                    "waves": [{"name": "w", "select": {"tags": tags(select_tags)}}]})),
+                &Defaults::default(),
+            )
+        };
+        // A job carries the plan's tags, the run's execution tag and its idempotency tag:
+        // 48 + 2 = 50, DRS's most per resource. A source server carries at most 50.
+        check(48, 50).unwrap();
+        let Err(TaskError::InvalidInput { field, constraint }) = check(49, 1) else {
+            panic!()
+        };
+        assert_eq!(field, "tags");
+        assert!(constraint.starts_with("at most 48 tags"), "{constraint}");
+        let Err(TaskError::InvalidInput { field, constraint }) = check(1, 51) else {
+            panic!()
+        };
+        assert_eq!(field, "waves[0].select.tags");
+        assert!(constraint.contains("at most 50 tags"), "{constraint}");
+    }
 
     #[test]
     fn approval_and_cleanup_options_are_checked() {

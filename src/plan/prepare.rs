@@ -131,10 +131,14 @@ pub fn prepare_recovery(
     )
 }
 
-/// Prepares a checked failback run: one wave of failback jobs.
+/// Prepares a checked failback run: one wave of failback jobs, of the recovery instances its
+/// preflight found ready (`plan.recovery_instance_ids`, `checked` of them described by DRS,
+/// `findings` naming the rest).
 pub fn prepare_failback(
     ctx: RunContext<'_>,
     plan: &FailbackPlan,
+    mut findings: Vec<Finding>,
+    checked: usize,
 ) -> Result<PreparedPlan, TaskError> {
     let base = ctx.key_base();
     let batch = usize::try_from(ctx.options.batch_size).unwrap_or(usize::MAX);
@@ -151,7 +155,6 @@ pub fn prepare_failback(
             })
         })
         .collect();
-    let mut findings = Vec::new();
     let targets = ctx.options.targets;
     let scope = "failback".to_owned();
     let rounds = rounds(tasks, ctx.active, &ctx.options, &scope, &mut findings);
@@ -163,7 +166,7 @@ pub fn prepare_failback(
         Some(false),
         findings,
         PreflightMode::Fail,
-        0,
+        checked,
         (servers, 0),
         vec![PreparedWave {
             index: 0,

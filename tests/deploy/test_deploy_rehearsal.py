@@ -167,7 +167,9 @@ def test_deployed_definitions_are_the_workflows_with_the_stack_functions_and_rol
 
 def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
     plan = sample("events/statemachine/recovery-drill.json")
-    arn, result, events, sim, invoked = run(deployed, plan, "deployed-drill")
+    # A poll of 10 s: the rounds' waits are for the completion events to cut short (with 1 s,
+    # whether an event beat the poll was a race, lost once in a loaded CI run).
+    arn, result, events, sim, invoked = run(deployed, plan, "deployed-drill", poll=10)
     assert result["status"] == "SUCCEEDED", result.get("cause")
     assert arn.startswith(deployed.state_machine_arn().replace(":stateMachine:", ":execution:") + ":")
     # Every Lambda task went to a function of the stack, by the ARN the deployment gave it.

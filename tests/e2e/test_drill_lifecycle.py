@@ -10,6 +10,8 @@ from pathlib import Path
 
 import boto3
 
+from rehearsal.processes import E2E_DRILL_WORKFLOW
+
 ROOT = Path(__file__).resolve().parents[2]
 IDEMPOTENCY_TAG = "dr-orchestrator:idempotency-key"
 EXECUTION_TAG = "dr-orchestrator:execution"
@@ -166,8 +168,8 @@ def drs_client(sim):
 
 def start_job(sim, server, is_drill, execution, key):
     drs = drs_client(sim)
-    job = drs.start_recovery(isDrill=is_drill, sourceServers=[{"sourceServerID": server}],
-                             tags={IDEMPOTENCY_TAG: key, EXECUTION_TAG: execution})["job"]
+    tags = {IDEMPOTENCY_TAG: key, **({EXECUTION_TAG: execution} if execution else {})}
+    job = drs.start_recovery(isDrill=is_drill, sourceServers=[{"sourceServerID": server}], tags=tags)["job"]
     return job["jobID"]
 
 
@@ -190,19 +192,28 @@ def test_the_sweeper_terminates_an_orphaned_old_drill_instance_and_leaves_the_re
     sim.reset()
     sfn = aws.client("stepfunctions")
     role = "arn:aws:iam::123456789012:role/dr-orchestrator-e2e"
+    # A workflow of this deployment (the harness names it in DR_DRILL_WORKFLOWS, as the template
+    # names the recovery-plan workflow) that waits: moto cannot stop a real run waiting on a
+    # callback, so this one stands for a drill that still runs.
     machine = sfn.create_state_machine(
-        name="sweeper-e2e-long-run", roleArn=role,
+        name=E2E_DRILL_WORKFLOW, roleArn=role,
         definition=json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 300, "End": True}}}),
     )["stateMachineArn"]
     running = sfn.start_execution(stateMachineArn=machine, name="still-running")["executionArn"]
     gone = machine.replace(":stateMachine:", ":execution:") + ":stopped-from-the-console"
 
+    # A drill of another deployment (its recovery-plan workflow, in the same account), ended.
+    elsewhere = gone.replace(":execution:dr-orchestrator-", ":execution:other-stack-")
+
     orphan = start_job(sim, "s-0a1b2c3d4e5f60001", True, gone, "old-run#w0#b0")
     real = start_job(sim, "s-0a1b2c3d4e5f60002", False, gone, "old-run#w1#b0")
     young = start_job(sim, "s-0a1b2c3d4e5f60003", True, gone, "new-run#w0#b0")
     in_use = start_job(sim, "s-0a1b2c3d4e5f60004", True, running, "long-run#w0#b0")
-    instances = {job: instance_of(sim, job) for job in (orphan, real, young, in_use)}
-    for job in (orphan, real, in_use):
+    other = start_job(sim, "s-0a1b2c3d4e5f60005", True, elsewhere, "their-run#w0#b0")
+    untagged = start_job(sim, "s-0a1b2c3d4e5f60006", True, None, "by-hand#w0#b0")
+    jobs = (orphan, real, young, in_use, other, untagged)
+    instances = {job: instance_of(sim, job) for job in jobs}
+    for job in (orphan, real, in_use, other, untagged):
         age(sim, job, 30)
 
     answer, errored = handlers.invoke("sweep-drill-instances", {"trigger": "CONSOLE"})
@@ -211,7 +222,8 @@ def test_the_sweeper_terminates_an_orphaned_old_drill_instance_and_leaves_the_re
     assert [t["recoveryInstanceID"] for t in report["terminated"]] == [instances[orphan]]
     assert report["terminated"][0]["ageHours"] >= 30
     assert report["leftAlone"] == {"REAL_RECOVERY_INSTANCE": 1, "YOUNGER_THAN_MAX_AGE": 1,
-                                   "EXECUTION_STILL_RUNNING": 1}
+                                   "EXECUTION_STILL_RUNNING": 1, "ANOTHER_DEPLOYMENTS_DRILL": 1,
+                                   "NO_EXECUTION_TAG": 1}
     state = sim.state()
     terminate = [j for j in state["jobs"] if j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"]
     assert [s["recoveryInstanceID"] for j in terminate for s in j["servers"]] == [instances[orphan]]

@@ -3,7 +3,10 @@ on moto's Step Functions, the real handlers under cargo lambda watch, the local 
 test checks the execution's result and what the endpoint saw."""
 
 import json
+import time
 from pathlib import Path
+
+import boto3
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,6 +140,39 @@ def test_failback_from_a_recovery_runs_output(run, stack):
     assert len(failbacks) == 2, "7 instances in batches of 4"
     assert sorted(s["recoveryInstanceID"] for j in failbacks for s in j["servers"]) == launched
     assert state["calls"]["StartFailbackLaunch"] == 2
+
+
+def test_a_failback_whose_instances_cannot_all_fail_back_says_so_before_the_approval_and_fails_back_the_rest(
+        run, stack):
+    """Found by an independent check: one instance terminated by hand after the recovery made
+    StartFailbackLaunch reject the whole batch after the approval was given. The preflight now
+    reads every instance first; each one that cannot fail back is named, and left out."""
+    sim, _ = stack
+    recovered = run("recovery-plan", plan("real-recovery.json"))
+    assert recovered.status == "SUCCEEDED", recovered.cause
+    launched = sorted(s["recoveryInstanceID"] for j in recovered.jobs() for s in j["servers"])
+    gone, not_ready = launched[0], launched[1]
+    # One instance terminated by hand (DRS lists it no more), one whose failback replication
+    # is not done.
+    terminate = boto3.client("drs", endpoint_url=sim.url, region_name="eu-west-1", aws_access_key_id="AKIDLOCAL",
+                             aws_secret_access_key="local")
+    terminate.terminate_recovery_instances(recoveryInstanceIDs=[gone])
+    deadline = time.time() + 60
+    while gone in {i["recoveryInstanceID"] for i in terminate.describe_recovery_instances()["items"]}:
+        assert time.time() < deadline, f"{gone} was never terminated"
+        time.sleep(0.2)
+    output = dict(recovered.output, options={"batchSize": 4})
+    r = run("failback", output, reset=False, faults={"failbackState": {not_ready: "FAILBACK_NOT_READY_FOR_LAUNCH"}})
+    # The approver was told, before anything started.
+    [request] = r.approval_requests
+    text = request["message"]
+    assert f"RECOVERY_INSTANCE_NOT_FOUND at recoveryInstanceIDs[0]" in text and gone in text, text
+    assert "NOT_READY_FOR_FAILBACK at recoveryInstanceIDs[1]" in text and not_ready in text, text
+    # The others failed back, in batches that did not include the two.
+    assert r.status == "SUCCEEDED", r.cause
+    failbacks = [j for j in r.sim["jobs"] if j["initiatedBy"] == "FAILBACK"]
+    assert sorted(s["recoveryInstanceID"] for j in failbacks for s in j["servers"]) == launched[2:]
+    assert r.output["preflight"]["warnings"] == 2 and r.output["preflight"]["serversChecked"] == 6, r.output["preflight"]
 
 
 def test_a_drill_run_is_not_failed_back(run):

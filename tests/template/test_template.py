@@ -308,7 +308,8 @@ def test_the_sweeper_reads_only_the_executions_of_the_stacks_workflows(stack):
             assert not any(a.startswith("states:Describe") for s in statements(stack, role)
                            for a in as_list(s["Action"])), role
     env = own_variables(stack.resources["SweepDrillInstancesFunction"])
-    assert env == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "24"}
+    assert env == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "24",
+                   "DR_DRILL_WORKFLOWS": {"Ref": "RecoveryPlanStateMachine"}}
 
 
 # --- the run report --------------------------------------------------------------------------
@@ -650,8 +651,10 @@ def test_real_runs_wait_for_approval_by_default_even_when_a_disaster_event_start
     assert variables["DR_DEFAULT_APPROVAL"] == {"Ref": "RealRunApproval"}
     assert variables["DR_DISASTER_EVENTS_SKIP_APPROVAL"] == {"Ref": "SkipApprovalForDisasterEvents"}
     sweeper = own_variables(transformed["Resources"]["SweepDrillInstancesFunction"])
-    assert sweeper == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": {"Ref": "DrillInstanceMaxAgeHours"}}
-    assert own_variables(make_stack(DrillInstanceMaxAgeHours=6).resources["SweepDrillInstancesFunction"]) == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": "6"}
+    assert sweeper == {"DR_DRILL_INSTANCE_MAX_AGE_HOURS": {"Ref": "DrillInstanceMaxAgeHours"},
+                       "DR_DRILL_WORKFLOWS": {"Ref": "RecoveryPlanStateMachine"}}
+    assert own_variables(make_stack(DrillInstanceMaxAgeHours=6).resources["SweepDrillInstancesFunction"])[
+        "DR_DRILL_INSTANCE_MAX_AGE_HOURS"] == "6"
 
 
 # --- routing and the workflow's input ------------------------------------------------------

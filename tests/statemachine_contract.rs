@@ -465,9 +465,9 @@ fn causes_are_written_by_handlers_not_by_the_workflow() {
 #[test]
 fn only_transient_errors_are_retried() {
     // Throttling, AWS being unavailable, a job not listed yet (eventual consistency), a task
-    // that timed out or crashed, Lambda's and SNS's own transient errors; and two that clear
-    // by waiting: DRS quotas held by other jobs (start, cleanup) and a report history that
-    // another run changed at the same moment (report).
+    // that timed out or crashed, Lambda's and SNS's own transient errors; and three that clear
+    // by waiting: DRS quotas held by other jobs (start, cleanup), a server another job holds
+    // (start) and a report history that another run changed at the same moment (report).
     let transient = |name: &str| {
         LAMBDA_TRANSIENT.contains(&name)
             || SNS_TRANSIENT.contains(&name)
@@ -495,7 +495,12 @@ fn only_transient_errors_are_retried() {
                         "${CleanUpDrillFunctionArn}",
                     ]
                     .contains(&function),
-                    "Conflict" => function == "${ReportFunctionArn}",
+                    "Conflict" => [
+                        "${ReportFunctionArn}",
+                        "${StartRecoveryFunctionArn}",
+                        "${StartFailbackFunctionArn}",
+                    ]
+                    .contains(&function),
                     _ => false,
                 };
                 assert!(

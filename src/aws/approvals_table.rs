@@ -8,7 +8,6 @@
 //! once, and a wait that starts after its approval was answered gets that answer at once.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -109,7 +108,7 @@ impl ApprovalsTable {
                 (
                     ":ttl".to_owned(),
                     AttributeValue::N(
-                        (now_secs() + timeout_seconds + KEPT_AFTER_TIMEOUT_SECONDS).to_string(),
+                        (super::epoch_seconds() + timeout_seconds + KEPT_AFTER_TIMEOUT_SECONDS).to_string(),
                     ),
                 ),
             ])))
@@ -234,13 +233,7 @@ impl ApprovalsTable {
 
 /// Now, as the answer records it (RFC 3339, UTC, whole seconds).
 pub fn now_rfc3339() -> String {
-    let now = DateTime::from_secs(i64::try_from(now_secs()).unwrap_or(i64::MAX));
+    let now = DateTime::from_secs(i64::try_from(super::epoch_seconds()).unwrap_or(i64::MAX));
     now.fmt(Format::DateTime)
         .unwrap_or_else(|_| now.secs().to_string())
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -8,8 +8,6 @@
 //! holder's status decides). Every write is conditional, so of two runs starting together
 //! exactly one takes the lease.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client as DynamoDb;
@@ -119,9 +117,7 @@ impl LeaseTable {
         me: &Holder,
         replacing: Option<&str>,
     ) -> Result<bool, TaskError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = super::epoch_seconds();
         let mut put = self
             .dynamodb
             .put_item()

@@ -14,12 +14,19 @@ pub mod recovery_instances;
 pub mod reports;
 pub mod wake_table;
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use crate::error::TaskError;
+
+/// Seconds since the epoch, now: what the tables' TTL attributes (`expiresAt`) count in.
+pub(crate) fn epoch_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// A time as the DRS and Backup APIs take it in a string field (ISO 8601, UTC).
 pub(crate) fn api_time(t: SystemTime) -> Result<String, TaskError> {

@@ -8,7 +8,6 @@
 //! a registration may arrive in either order.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -178,9 +177,7 @@ fn may_wake(item: &HashMap<String, AttributeValue>) -> bool {
 }
 
 fn expires_at() -> AttributeValue {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = super::epoch_seconds();
     AttributeValue::N((now + REGISTRATION_TTL_SECONDS).to_string())
 }
 

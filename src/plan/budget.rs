@@ -34,6 +34,9 @@ pub mod events {
     pub const PER_RETRY: u64 = 3;
 }
 
+/// The retries of a start whose server another job holds (`Conflict`: 20, 30 s apart).
+pub const CONFLICT_RETRIES: u64 = 20;
+
 /// The retries one step may make while AWS answers throttled or unavailable for a whole
 /// outage budget of `budget_seconds`: the workflow backs off from 5 s to at most 60 s with full
 /// jitter, 30 s apart on average once it has ramped up; this counts twice that rate, plus the
@@ -43,9 +46,10 @@ pub fn outage_retries(budget_seconds: u64) -> u64 {
 }
 
 /// The most history events a run of `plan` can write if every round and the drill's cleanup
-/// wait until they give up, no event cutting a wait short, and one AWS outage lasts the whole
+/// wait until they give up, no event cutting a wait short, one AWS outage lasts the whole
 /// outage budget at the worst place (the largest round's starts, all retrying, then its
-/// check): the sum of [`events`] over what the plan prepared.
+/// check), and the largest round's starts wait out servers held by other jobs: the sum of
+/// [`events`] over what the plan prepared.
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
     let largest_round = plan
@@ -58,7 +62,9 @@ pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
     let outage = (largest_round + 1)
         * outage_retries(plan.options.outage_budget_seconds)
         * events::PER_RETRY;
-    let mut total = events::PER_RUN + events::PER_CLEANUP_POLL * polls + outage;
+    // And one round whose every start waits for the servers another job holds.
+    let conflict = largest_round * CONFLICT_RETRIES * events::PER_RETRY;
+    let mut total = events::PER_RUN + events::PER_CLEANUP_POLL * polls + outage + conflict;
     for wave in &plan.waves {
         total += events::PER_WAVE;
         if wave.approval.required {
@@ -183,6 +189,7 @@ mod tests {
             )
         };
         let thirty_minutes = with(1800).unwrap();
+        // (And its starts waiting out servers other jobs hold: 10 x 20 x 3 = 600.)
         let without = worst_case_history(&thirty_minutes) - 4_125;
         assert_eq!(thirty_minutes.options.outage_budget_seconds, 1800);
         // A four-hour budget: (10 + 1) x (5 + 960) x 3 = 31,845 more, past the 25,000 events.

@@ -36,21 +36,14 @@ impl Budget {
     /// Takes `stepEnteredAt` out of `payload` (an object). A value that is not an RFC 3339
     /// time is `InvalidInput` naming the field.
     pub fn take(allowed_seconds: u64, payload: &mut Value) -> Result<Budget, TaskError> {
-        let raw = payload.as_object_mut().and_then(|p| p.remove(ENTERED_AT));
-        let since = match raw {
+        let since = match payload.as_object_mut().and_then(|p| p.remove(ENTERED_AT)) {
             None => None,
-            Some(Value::String(text)) => Some(parse_time(&text).ok_or_else(|| {
+            Some(raw) => Some(raw.as_str().and_then(parse_time).ok_or_else(|| {
                 TaskError::invalid(
                     ENTERED_AT,
                     "must be an RFC 3339 time ($$.State.EnteredTime)",
                 )
             })?),
-            Some(_) => {
-                return Err(TaskError::invalid(
-                    ENTERED_AT,
-                    "must be an RFC 3339 time ($$.State.EnteredTime)",
-                ))
-            }
         };
         Ok(Budget {
             since,
@@ -99,11 +92,7 @@ where
 /// Parses the times Step Functions writes (`2026-12-07T17:00:00.123Z`; the local interpreter
 /// writes an offset, `+00:00`).
 fn parse_time(text: &str) -> Option<SystemTime> {
-    let normalised = match text.strip_suffix("+00:00") {
-        Some(utc) => format!("{utc}Z"),
-        None => text.to_owned(),
-    };
-    let t = DateTime::from_str(&normalised, Format::DateTime).ok()?;
+    let t = DateTime::from_str(text, Format::DateTimeWithOffset).ok()?;
     SystemTime::try_from(t).ok()
 }
 

@@ -13,7 +13,6 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_sfn::Client as Sfn;
-use aws_smithy_types::date_time::{DateTime, Format};
 
 use super::callback::send_task_success;
 pub use super::callback::Resumed;
@@ -233,7 +232,6 @@ impl ApprovalsTable {
 
 /// Now, as the answer records it (RFC 3339, UTC, whole seconds).
 pub fn now_rfc3339() -> String {
-    let now = DateTime::from_secs(i64::try_from(super::epoch_seconds()).unwrap_or(i64::MAX));
-    now.fmt(Format::DateTime)
-        .unwrap_or_else(|_| now.secs().to_string())
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(super::epoch_seconds());
+    super::api_time(now).unwrap_or_else(|_| super::epoch_seconds().to_string())
 }

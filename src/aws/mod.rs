@@ -22,7 +22,7 @@ use aws_smithy_types::DateTime;
 use crate::error::TaskError;
 
 /// Seconds since the epoch, now: what the tables' TTL attributes (`expiresAt`) count in.
-pub(crate) fn epoch_seconds() -> u64 {
+pub fn epoch_seconds() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

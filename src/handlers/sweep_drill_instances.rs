@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
-use crate::aws::{executions, recovery_instances as drs};
+use crate::aws::{self, executions, recovery_instances as drs};
 use crate::cleanup::{self, Refusal, MAX_LISTED};
 use crate::error::TaskError;
 use crate::idempotency::EXECUTION_TAG;
@@ -143,10 +143,7 @@ pub async fn handle(
     event: LambdaEvent<Value>,
 ) -> Result<SweepReport, TaskError> {
     let (input, max_age_hours) = parse_input(event.payload, scope.max_age_hours)?;
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = i64::try_from(aws::epoch_seconds()).unwrap_or(i64::MAX);
 
     let instances = drs::recovery_instances(drs_client, None).await?;
     let mut left_alone: BTreeMap<String, usize> = BTreeMap::new();

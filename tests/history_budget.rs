@@ -59,6 +59,8 @@ struct Part {
     /// A task failed and was scheduled again before its state exited: a Retry.
     retried: bool,
     failed: bool,
+    /// A callback task of this part wrote its TaskSubmitted.
+    submitted: bool,
 }
 
 impl Part {
@@ -173,6 +175,19 @@ fn split(events: &[Event]) -> Run {
                 continue;
             }
             round.task_open = false;
+        }
+        if round.waiting && event.kind == "TaskSubmitted" {
+            // Each wait's callback task writes one TaskSubmitted when the wait-for-jobs invoke
+            // returns; under load moto writes it after that task timed out, inside the next
+            // wait. It belongs to the earliest wait of the round that has none yet.
+            let owner = round
+                .waits
+                .iter_mut()
+                .find(|w| !w.submitted)
+                .expect("a wait is open");
+            owner.submitted = true;
+            owner.add(event);
+            continue;
         }
         if round.waiting {
             round.waits.last_mut().expect("a wait is open").add(event);

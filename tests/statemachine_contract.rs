@@ -562,3 +562,38 @@ fn template_parameter_ranges_are_the_plan_limits() {
         assert_eq!(value("Default"), limit.default, "{parameter} Default");
     }
 }
+
+/// The definition's `TimeoutSeconds` is the longest run a plan may have, and the step times the
+/// duration check counts are the template's function timeouts.
+#[test]
+fn the_state_machine_stops_a_run_no_plan_may_outlast() {
+    use dr_orchestrator::plan::duration::seconds;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let definition: Value = serde_json::from_str(
+        &fs::read_to_string(root.join("statemachine/run-plan.asl.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        definition["TimeoutSeconds"],
+        json!(dr_orchestrator::plan::MAX_RUN_SECONDS)
+    );
+    let text = fs::read_to_string(root.join("template.yaml")).unwrap();
+    let globals = &text[text
+        .find("\nGlobals:\n")
+        .expect("template.yaml has Globals")..];
+    let timeout = |block: &str| -> Option<u64> {
+        block
+            .lines()
+            .take_while(|l| !l.starts_with("Resources:"))
+            .find_map(|l| l.trim().strip_prefix("Timeout: "))
+            .map(|v| v.trim().parse().unwrap())
+    };
+    assert_eq!(timeout(globals), Some(seconds::STEP), "Globals Timeout");
+    let longest = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Timeout: "))
+        .map(|v| v.trim().parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(longest, seconds::RUN_STEP, "the longest function Timeout");
+}

@@ -17,8 +17,10 @@ use super::errors::classify;
 use super::executions;
 use crate::error::TaskError;
 
-/// How long a released lease's item would have lived: the TTL only cleans up; it never decides.
+/// How long a lease's item lives: the TTL only cleans up; it never decides. Longer than any run
+/// (checked when this compiles), so DynamoDB never deletes the lease of a run still going.
 const KEPT_SECONDS: u64 = 30 * 24 * 3600;
+const _: () = assert!(KEPT_SECONDS > crate::plan::MAX_RUN_SECONDS);
 
 /// The table and the clients `prepare-plan` and the report use.
 #[derive(Debug, Clone)]

@@ -47,7 +47,6 @@ pub const BATCH_SIZE: Limit = Limit {
     max: 200,
     default: 100,
 };
-/// DRS jobs a wave runs at once: DRS runs at most 20 per account (`MaxConcurrentJobs`).
 /// How long one step of a run keeps retrying AWS answering throttled or unavailable
 /// (`DR_OUTAGE_BUDGET_SECONDS`, the template's `OutageBudgetSeconds`; [`crate::outage`]): the
 /// deployment's, not a plan's. The lower end lets a test outlast it in seconds; the template
@@ -58,6 +57,7 @@ pub const OUTAGE_BUDGET_SECONDS: Limit = Limit {
     max: 14_400,
     default: 1_800,
 };
+/// DRS jobs a wave runs at once: DRS runs at most 20 per account (`MaxConcurrentJobs`).
 pub const MAX_CONCURRENT_JOBS: Limit = Limit {
     name: "maxConcurrentJobs",
     min: 1,
@@ -126,6 +126,11 @@ pub const DRS_MAX_SERVERS_IN_ACTIVE_JOBS: usize = 500;
 pub const DRS_MAX_CONCURRENT_JOBS: usize = 20;
 /// Step Functions: events in one execution's history.
 pub const HISTORY_EVENT_LIMIT: u64 = 25_000;
+/// The longest a run may last: the definition's `TimeoutSeconds` (14 days), after which Step
+/// Functions stops the execution (`ExecutionsTimedOut`, which the template's alarms watch). A
+/// plan that could run longer is refused ([`super::duration`]). Step Functions allows a year;
+/// a recovery that waits two weeks has stopped being one.
+pub const MAX_RUN_SECONDS: u64 = 14 * 24 * 3600;
 /// Step Functions: bytes of one state's input or output (256 KiB). A larger state fails the
 /// execution with `States.DataLimitExceeded`, which no `States.ALL` catches: no report, no
 /// notification.

@@ -2,12 +2,13 @@
 //! run look like ([`input`]), their options, defaults and limits ([`options`], [`limits`]),
 //! whole-plan validation, every problem naming its path ([`check`]), the run state the workflow
 //! carries ([`run_state`]), batching into DRS jobs and rounds that fit the account's quotas
-//! ([`rounds`]), the assembly with its idempotency keys ([`prepare`]), and the history budget of
-//! a Step Functions execution ([`budget`]). `prepare-plan` feeds it what AWS reports; the
-//! workflows only iterate what it returns.
+//! ([`rounds`]), the assembly with its idempotency keys ([`prepare`]), the history budget of a
+//! Step Functions execution ([`budget`]) and the run's longest time ([`duration`]).
+//! `prepare-plan` feeds it what AWS reports; the workflows only iterate what it returns.
 
 pub mod budget;
 pub mod check;
+pub mod duration;
 pub mod input;
 pub mod limits;
 pub mod options;
@@ -30,7 +31,7 @@ pub use limits::{
     Limit, APPROVAL_TIMEOUT_SECONDS, BATCH_SIZE, DEPLOYMENT_LIMITS, DRS_MAX_CONCURRENT_JOBS,
     DRS_MAX_SERVERS_IN_ACTIVE_JOBS, GIVE_UP_AFTER_SECONDS, HISTORY_EVENT_LIMIT,
     KEEP_DRILL_INSTANCES_MINUTES, MAX_CONCURRENT_JOBS, MAX_NAME_LEN, MAX_REPLICATION_LAG_SECONDS,
-    MAX_RESTORES_PER_PLAN, MAX_SERVERS_PER_PLAN, MAX_WAVES, OUTAGE_BUDGET_SECONDS,
+    MAX_RESTORES_PER_PLAN, MAX_RUN_SECONDS, MAX_SERVERS_PER_PLAN, MAX_WAVES, OUTAGE_BUDGET_SECONDS,
     POLL_INTERVAL_SECONDS, RPO_TARGET_MINUTES, RTO_TARGET_MINUTES,
 };
 pub use options::{ApprovalMode, Defaults, Options, PreflightMode, ResolvedOptions};

@@ -1,10 +1,11 @@
 //! The assembly of a prepared plan from a checked plan and what AWS reports: selectors resolved
 //! and the preflight run, servers batched into jobs with their idempotency keys, the jobs
 //! grouped into rounds, each wave's approval asked, the drill cleanup planned, the notices
-//! written, and the history budget checked; a run that preflight blocks fails here, before
-//! anything starts.
+//! written, and the size, the history budget and the longest time checked; a run that preflight
+//! blocks fails here, before anything starts.
 
 use super::budget::{check_history_budget, check_size};
+use super::duration::check_duration;
 use super::input::{FailbackPlan, PrepareInput, RecoveryPlan, RestorePlan, Trigger, Workflow};
 use super::limits::MAX_SERVERS_PER_PLAN;
 use super::options::{Defaults, PreflightMode, ResolvedOptions};
@@ -275,6 +276,7 @@ fn finish_prepared(
     // The size first: its remedy (more servers per job) also shortens the history.
     check_size(&plan)?;
     check_history_budget(&plan)?;
+    check_duration(&plan)?;
     Ok(plan)
 }
 

@@ -315,6 +315,22 @@ def test_a_thousand_failed_launches_end_with_a_named_error_and_bounded_payloads(
     assert r.cost["largestPayloadBytes"] < 64 * 1024, r.cost
 
 
+def test_a_thousand_servers_one_per_job_are_refused_before_anything_starts(run):
+    """1,000 servers at batchSize 1 would be a prepared plan of about 426 KiB, more than a state
+    holds: prepare-plan refuses it, naming the option, after reading the inventory and before any
+    job, approval or notification of a start."""
+    fleet = [f"s-fleet{n:012d}" for n in range(1000)]
+    p = {"planName": "one per job", "isDrill": True,
+         "options": {"batchSize": 1, "maxConcurrentJobs": 20, "giveUpAfterSeconds": 600, "pollIntervalSeconds": 60},
+         "waves": [{"name": "a", "sourceServers": [{"sourceServerID": s} for s in fleet[:500]]},
+                   {"name": "b", "sourceServers": [{"sourceServerID": s} for s in fleet[500:]]}]}
+    r = run("recovery-plan", p)
+    assert (r.status, r.error) == ("FAILED", "InvalidInput"), r.cause
+    assert "options.batchSize" in r.cause and "more than the 131072 a run may start with" in r.cause, r.cause
+    assert r.sim["jobs"] == [] and r.approval_requests == []
+    assert set(r.sim["calls"]) <= {"DescribeSourceServers", "DescribeJobs"}, r.sim["calls"]
+
+
 def test_a_plan_that_continues_past_failed_waves_names_every_failed_server(run):
     p = plan("real-recovery.json")
     p["options"] = {"continueOnWaveFailure": True}

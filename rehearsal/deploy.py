@@ -37,7 +37,7 @@ from moto.awslambda.exceptions import UnknownFunctionException
 
 from .harness import Harness
 from .local_aws import ACCOUNT, REGION
-from .processes import APPROVALS_TABLE, APPROVER_ROLE, LEASE_TABLE, REPORT_BUCKET, ROOT, WAKE_TABLE
+from .processes import APPROVALS_TABLE, APPROVER_ROLE, LEASE_TABLE, REPORT_BUCKET, RESTORE_VAULTS, ROOT, WAKE_TABLE
 
 # What stands for the approval endpoint's URL in the deployed stack (moto cannot create it).
 LOCAL_APPROVAL_ENDPOINT = "https://approval-endpoint.rehearsal.invalid/"
@@ -206,7 +206,7 @@ class DeployedStack(Harness):
         # names the role whose sessions its handlers accept (rehearsal.processes.APPROVER_ROLE)
         # and someone to tell (subscriptions are a type moto's CloudFormation skips).
         self.parameters = {"ApproverPrincipals": APPROVER_ROLE, "NotificationEmail": "dr-oncall@example.com",
-                           **(parameters or {})}
+                           "RestoreVaults": ",".join(RESTORE_VAULTS), **(parameters or {})}
         self.timeout = timeout
         self.notes = []
         self.skipped = {}  # resource types moto skipped -> logical IDs

@@ -42,6 +42,9 @@ DRILL_WORKFLOWS = [f"arn:aws:states:eu-west-1:123456789012:stateMachine:{name}"
 # How long each step of a rehearsal keeps retrying DRS or Backup answering throttled or unavailable
 # (DR_OUTAGE_BUDGET_SECONDS).
 OUTAGE_BUDGET_SECONDS = 20
+# The AWS Backup vaults a plan may restore from (DR_RESTORE_VAULTS, the template's RestoreVaults):
+# the vault of dr-sim's default seed's recovery points.
+RESTORE_VAULTS = ["payments-vault"]
 
 
 def free_port():
@@ -132,6 +135,7 @@ def handler_environment(endpoint_url, aws_url=None):
     env["DR_OUTAGE_BUDGET_SECONDS"] = str(OUTAGE_BUDGET_SECONDS)
     # (Spaces: cargo lambda watch splits --env-var values at commas.)
     env["DR_DRILL_WORKFLOWS"] = " ".join(DRILL_WORKFLOWS)
+    env["DR_RESTORE_VAULTS"] = " ".join(RESTORE_VAULTS)
     return env
 
 

@@ -122,6 +122,22 @@ impl Config {
                 "DR_DRILL_WORKFLOWS must list state machine ARNs, got {bad:?}"
             ));
         }
+        config.defaults.restore_vaults = lookup("DR_RESTORE_VAULTS")
+            .unwrap_or_default()
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|vault| !vault.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = config
+            .defaults
+            .restore_vaults
+            .iter()
+            .find(|vault| crate::validate::backup_vault_name("", vault).is_err())
+        {
+            return Err(format!(
+                "DR_RESTORE_VAULTS must list AWS Backup vault names (2 to 50 letters, digits, - and _), got {bad:?}"
+            ));
+        }
         let d = &mut config.defaults;
         if let Some(raw) = lookup("DR_DEFAULT_APPROVAL") {
             d.approval = match raw.trim() {
@@ -224,6 +240,31 @@ mod tests {
                 Config::from_lookup(|n: &str| (n == name).then(|| bad.to_owned())).unwrap_err();
             assert!(err.starts_with(name), "{err}");
         }
+    }
+
+    #[test]
+    fn restore_vaults_are_listed_names_and_none_by_default() {
+        assert!(Config::from_lookup(|_| None)
+            .unwrap()
+            .defaults
+            .restore_vaults
+            .is_empty());
+        let c = Config::from_lookup(|n: &str| {
+            (n == "DR_RESTORE_VAULTS").then(|| "payments-vault, ledger_vault\tarchive".into())
+        })
+        .unwrap();
+        assert_eq!(
+            c.defaults.restore_vaults,
+            ["payments-vault", "ledger_vault", "archive"]
+        );
+        let err = Config::from_lookup(|n: &str| {
+            (n == "DR_RESTORE_VAULTS").then(|| "payments-vault arn:aws:backup:x".into())
+        })
+        .unwrap_err();
+        assert!(
+            err.starts_with("DR_RESTORE_VAULTS") && err.contains("arn:aws:backup:x"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub struct StartFailbackInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestoreSpec {
     pub recovery_point_arn: String,
+    /// The vault that holds the recovery point: one of the deployment's `RestoreVaults`, and
+    /// AWS Backup must say the recovery point is in it (prepare-plan asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_vault_name: Option<String>,
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam_role_arn: Option<String>,

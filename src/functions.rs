@@ -102,12 +102,16 @@ pub async fn serve(function: Function) -> Result<(), Error> {
         Function::PreparePlan => {
             let name = LeaseTable::name(&config)?;
             let clients = runtime::clients(|sdk| {
-                (aws_sdk_drs::Client::new(sdk), LeaseTable::new(sdk, name))
+                let read = prepare_plan::Clients {
+                    drs: aws_sdk_drs::Client::new(sdk),
+                    backup: aws_sdk_backup::Client::new(sdk),
+                };
+                (read, LeaseTable::new(sdk, name))
             })?;
             run(service_fn(|event| async {
                 outage::within(budget, event, |event, _| async {
-                    let (drs, lease) = clients.get().await?;
-                    prepare_plan::handle(drs, Some(lease), &config, event).await
+                    let (read, lease) = clients.get().await?;
+                    prepare_plan::handle(read, Some(lease), &config, event).await
                 })
                 .await
             }))

@@ -25,6 +25,7 @@ pub mod plan;
 pub mod preflight;
 pub mod progress;
 pub mod report;
+pub mod restore_metadata;
 pub mod runtime;
 pub mod status;
 pub mod validate;

@@ -13,6 +13,7 @@ use crate::contract::RestoreSpec;
 use crate::contract::{SourceServerSpec, Tags};
 use crate::plan::input::Wave;
 use crate::plan::options::PreflightMode;
+use crate::restore_metadata;
 
 /// At most this many findings are carried in a prepared plan (the rest are counted).
 pub const MAX_LISTED_FINDINGS: usize = 50;
@@ -150,6 +151,16 @@ pub struct Inventory {
     /// The recovery snapshot IDs of each server a plan pins a snapshot for
     /// (`DescribeRecoverySnapshots`).
     pub snapshots: BTreeMap<String, BTreeSet<String>>,
+    /// What AWS Backup says about each restore's recovery point, by vault and recovery point
+    /// ARN (`GetRecoveryPointRestoreMetadata`): `None` when the vault does not hold it.
+    pub recovery_points: BTreeMap<(String, String), Option<RecoveryPoint>>,
+}
+
+/// A recovery point as AWS Backup describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryPoint {
+    /// The resource type AWS Backup restores it as (`EBS`, `EFS`, `RDS`, ...).
+    pub resource_type: Option<String>,
 }
 
 impl Inventory {
@@ -293,8 +304,11 @@ pub fn replication(
     findings
 }
 
-/// What can be seen of a restore without AWS calls beyond the plan.
-pub fn restore(path: &str, restore: &RestoreSpec) -> Vec<Finding> {
+/// A restore against what AWS Backup says about its recovery point (`inventory`): it must be in
+/// the vault the plan names, be of the type the plan names (if it names one), and ask only for
+/// the restore metadata the deployment allows for that type ([`restore_metadata`]): a key
+/// outside the list (a public endpoint, another network, another role) blocks the run.
+pub fn restore(path: &str, restore: &RestoreSpec, inventory: &Inventory) -> Vec<Finding> {
     let mut findings = Vec::new();
     if restore.metadata.is_empty() {
         findings.push(blocking(
@@ -304,14 +318,74 @@ pub fn restore(path: &str, restore: &RestoreSpec) -> Vec<Finding> {
             "AWS Backup needs the restore metadata of the resource type (GetRecoveryPointRestoreMetadata lists it)".into(),
         ));
     }
+    let vault = restore.backup_vault_name.clone().unwrap_or_default();
+    let seen = inventory
+        .recovery_points
+        .get(&(vault.clone(), restore.recovery_point_arn.clone()));
+    let point = match seen {
+        Some(Some(point)) => point,
+        _ => {
+            findings.push(blocking(
+                "RECOVERY_POINT_NOT_FOUND",
+                format!("{path}.recoveryPointArn"),
+                None,
+                format!(
+                    "AWS Backup has no recovery point {} in vault {vault}",
+                    restore.recovery_point_arn
+                ),
+            ));
+            return findings;
+        }
+    };
+    let resource_type = match (&restore.resource_type, &point.resource_type) {
+        (Some(named), Some(aws)) if named != aws => {
+            findings.push(blocking(
+                "RESOURCE_TYPE_MISMATCH",
+                format!("{path}.resourceType"),
+                None,
+                format!("the plan names {named}, AWS Backup says the recovery point is {aws}"),
+            ));
+            return findings;
+        }
+        (_, Some(aws)) => aws.clone(),
+        (Some(named), None) => named.clone(),
+        (None, None) => {
+            findings.push(blocking(
+                "RESOURCE_TYPE_UNKNOWN",
+                format!("{path}.resourceType"),
+                None,
+                "AWS Backup does not say what the recovery point restores as, and the plan does not name it".into(),
+            ));
+            return findings;
+        }
+    };
     if restore.resource_type.is_none() {
         findings.push(Finding {
             severity: Severity::Warning,
             code: "RESOURCE_TYPE_MISSING".into(),
             path: format!("{path}.resourceType"),
             source_server_id: None,
-            message: "AWS Backup will infer the resource type from the recovery point; name it to make the plan explicit".into(),
+            message: format!("AWS Backup says the recovery point is {resource_type}; name it to make the plan explicit"),
         });
+    }
+    match restore_metadata::refused(&resource_type, &restore.metadata) {
+        None => findings.push(blocking(
+            "RESOURCE_TYPE_NOT_SUPPORTED",
+            format!("{path}.resourceType"),
+            None,
+            format!(
+                "dr-orchestrator does not restore {resource_type} recovery points (it restores {})",
+                restore_metadata::SUPPORTED.join(", ")
+            ),
+        )),
+        Some(refused) => findings.extend(refused.into_iter().map(|(key, why)| {
+            blocking(
+                "RESTORE_METADATA_NOT_ALLOWED",
+                format!("{path}.metadata.{key}"),
+                None,
+                why,
+            )
+        })),
     }
     findings
 }
@@ -503,7 +577,102 @@ mod tests {
                 })
                 .collect(),
             snapshots: BTreeMap::new(),
+            recovery_points: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_restore_is_judged_by_what_aws_backup_says_of_its_recovery_point() {
+        const RP: &str = "arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1";
+        let spec = |resource_type: Option<&str>, metadata: &[(&str, &str)]| RestoreSpec {
+            recovery_point_arn: RP.into(),
+            backup_vault_name: Some("vault-a".into()),
+            metadata: metadata
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            iam_role_arn: None,
+            resource_type: resource_type.map(str::to_owned),
+            copy_source_tags_to_restored_resource: None,
+        };
+        let mut seen = inventory(&[]);
+        let codes = |findings: Vec<Finding>| -> Vec<(String, String)> {
+            findings.into_iter().map(|f| (f.code, f.path)).collect()
+        };
+        let ok = [("DBInstanceIdentifier", "payments-drill")];
+        // Not in the vault the plan names (or no such recovery point): blocked.
+        assert_eq!(
+            codes(restore("restores[0]", &spec(Some("RDS"), &ok), &seen)),
+            [(
+                "RECOVERY_POINT_NOT_FOUND".into(),
+                "restores[0].recoveryPointArn".into()
+            )]
+        );
+        seen.recovery_points.insert(
+            ("vault-a".into(), RP.into()),
+            Some(RecoveryPoint {
+                resource_type: Some("RDS".into()),
+            }),
+        );
+        assert_eq!(
+            codes(restore("restores[0]", &spec(Some("RDS"), &ok), &seen)),
+            []
+        );
+        // AWS Backup's type is the one judged: the plan that leaves it out is warned.
+        assert_eq!(
+            codes(restore("restores[0]", &spec(None, &ok), &seen)),
+            [(
+                "RESOURCE_TYPE_MISSING".into(),
+                "restores[0].resourceType".into()
+            )]
+        );
+        assert_eq!(
+            codes(restore("restores[0]", &spec(Some("EBS"), &ok), &seen)),
+            [(
+                "RESOURCE_TYPE_MISMATCH".into(),
+                "restores[0].resourceType".into()
+            )]
+        );
+        let public = [
+            ("DBInstanceIdentifier", "x"),
+            ("PubliclyAccessible", "true"),
+        ];
+        let findings = restore("restores[0]", &spec(Some("RDS"), &public), &seen);
+        assert_eq!(
+            codes(findings.clone()),
+            [(
+                "RESTORE_METADATA_NOT_ALLOWED".into(),
+                "restores[0].metadata.PubliclyAccessible".into()
+            )]
+        );
+        assert_eq!(findings[0].severity, Severity::Blocking);
+        seen.recovery_points.insert(
+            ("vault-a".into(), RP.into()),
+            Some(RecoveryPoint {
+                resource_type: Some("FSx".into()),
+            }),
+        );
+        assert_eq!(
+            codes(restore("restores[0]", &spec(None, &ok), &seen))
+                .last()
+                .unwrap()
+                .0,
+            "RESOURCE_TYPE_NOT_SUPPORTED"
+        );
+        seen.recovery_points.insert(
+            ("vault-a".into(), RP.into()),
+            Some(RecoveryPoint::default()),
+        );
+        assert_eq!(
+            codes(restore("restores[0]", &spec(None, &ok), &seen)),
+            [(
+                "RESOURCE_TYPE_UNKNOWN".into(),
+                "restores[0].resourceType".into()
+            )]
+        );
+        assert!(codes(restore("restores[0]", &spec(None, &[]), &seen))
+            .iter()
+            .any(|(code, _)| code == "RESTORE_METADATA_EMPTY"));
     }
 
     fn wave(servers: &[&str], select: Option<&[(&str, &str)]>) -> Wave {

@@ -101,6 +101,9 @@ pub fn start_restore(input: &StartRestoreInput) -> Result<(), TaskError> {
 /// Validates one restore of a plan, with its fields named as the plan names them.
 pub fn restore(restore: &RestoreSpec) -> Result<(), TaskError> {
     arn("recoveryPointArn", &restore.recovery_point_arn)?;
+    if let Some(vault) = &restore.backup_vault_name {
+        backup_vault_name("backupVaultName", vault)?;
+    }
     if let Some(role) = &restore.iam_role_arn {
         iam_role_arn("iamRoleArn", role)?;
     }
@@ -123,6 +126,25 @@ pub fn restore(restore: &RestoreSpec) -> Result<(), TaskError> {
         return Err(TaskError::invalid("metadata", "keys must not be empty"));
     }
     Ok(())
+}
+
+/// An AWS Backup vault's name as the service model constrains it: `^[a-zA-Z0-9\-\_]{2,50}$`.
+pub fn backup_vault_name(field: &str, name: &str) -> Result<(), TaskError> {
+    let ok = (2..=50).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(TaskError::invalid(
+            field,
+            format!(
+                "must match ^[a-zA-Z0-9\\-\\_]{{2,50}}$ (a Backup vault's name), got {}",
+                quoted(name)
+            ),
+        ))
+    }
 }
 
 /// At most this many jobs are checked in one `check-status` call (a 1,000-server wave in
@@ -560,6 +582,7 @@ mod tests {
         StartRestoreInput {
             restore: RestoreSpec {
                 recovery_point_arn: "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45".into(),
+                backup_vault_name: Some("payments-vault".into()),
                 metadata: [("file-system-id".to_owned(), "fs-0123456789abcdef0".to_owned())].into(),
                 iam_role_arn: Some("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole".into()),
                 resource_type: Some("EFS".into()),
@@ -612,6 +635,29 @@ mod tests {
             field_of(start_restore(&input)).unwrap(),
             "restore.recoveryPointArn"
         );
+    }
+
+    #[test]
+    fn a_restores_vault_is_named_as_aws_backup_names_vaults() {
+        for (vault, ok) in [
+            ("payments-vault", true),
+            ("a_b-9", true),
+            ("v", false),
+            ("payments vault", false),
+            ("vault:payments", false),
+        ] {
+            let mut input = restore();
+            input.restore.backup_vault_name = Some(vault.into());
+            let got = field_of(start_restore(&input));
+            assert_eq!(
+                got,
+                (!ok).then(|| "restore.backupVaultName".to_owned()),
+                "{vault}"
+            );
+        }
+        let long = "v".repeat(51);
+        assert!(backup_vault_name("backupVaultName", &long).is_err());
+        assert!(backup_vault_name("backupVaultName", &"v".repeat(50)).is_ok());
     }
 
     #[test]

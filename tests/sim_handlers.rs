@@ -339,7 +339,11 @@ async fn prepare(env: &Env, workflow: &str, input: Value) -> Result<Value, TaskE
         "executionId": "arn:aws:states:eu-west-1:123456789012:execution:recovery-plan:run-p",
         "startedAt": "2026-11-25T02:00:00Z"
     });
-    prepare_plan::handle(&env.clients.drs, None, &env.config, event(payload))
+    let clients = prepare_plan::Clients {
+        drs: env.clients.drs.clone(),
+        backup: env.clients.backup.clone(),
+    };
+    prepare_plan::handle(&clients, None, &env.config, event(payload))
         .await
         .map(|p| serde_json::to_value(p).unwrap())
 }
@@ -409,6 +413,54 @@ async fn prepare_plan_checks_a_pinned_snapshot_with_describe_recovery_snapshots(
         .unwrap_err();
     assert_eq!(err.name(), "PreflightBlocked");
     assert!(err.to_string().contains("SNAPSHOT_NOT_FOUND"), "{err}");
+    assert_eq!(mutating_calls(&env), 0);
+}
+
+#[tokio::test]
+async fn prepare_plan_asks_aws_backup_that_a_restores_recovery_point_is_in_its_vault() {
+    let mut env = env(Faults::default()).await;
+    env.config.defaults.restore_vaults = vec!["payments-vault".into(), "archive-vault".into()];
+    let rds = "arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
+    let plan = |rp: &str, vault: &str, metadata: Value| json!({"restores": [{"recoveryPointArn": rp, "backupVaultName": vault, "metadata": metadata}]});
+    let efs = json!({"file-system-id": "fs-0123456789abcdef0", "newFileSystem": "true"});
+    let prepared = prepare(&env, "RESTORE", plan(EFS_RP, "payments-vault", efs.clone()))
+        .await
+        .unwrap();
+    // AWS Backup's type is the one judged; the plan did not name it.
+    assert_eq!(prepared["preflight"]["verdict"], "WARNINGS");
+    // A vault the deployment names but that does not hold the recovery point.
+    let err = prepare(&env, "RESTORE", plan(EFS_RP, "archive-vault", efs))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "PreflightBlocked");
+    assert!(
+        err.to_string().contains("RECOVERY_POINT_NOT_FOUND"),
+        "{err}"
+    );
+    // A public database, from a recovery point AWS Backup says is RDS.
+    let public = json!({"DBInstanceIdentifier": "payments-drill", "PubliclyAccessible": "true"});
+    let err = prepare(&env, "RESTORE", plan(rds, "payments-vault", public))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "PreflightBlocked");
+    assert!(
+        err.to_string().contains("RESTORE_METADATA_NOT_ALLOWED")
+            && err
+                .to_string()
+                .contains("restores[0].metadata.PubliclyAccessible"),
+        "{err}"
+    );
+    assert_eq!(env.calls("GetRecoveryPointRestoreMetadata"), 3);
+    // A vault the deployment does not name: refused before any call.
+    let err = prepare(
+        &env,
+        "RESTORE",
+        plan(EFS_RP, "other-vault", json!({"a": "b"})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name(), "InvalidInput");
+    assert_eq!(env.calls("GetRecoveryPointRestoreMetadata"), 3);
     assert_eq!(mutating_calls(&env), 0);
 }
 

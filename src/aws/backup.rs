@@ -9,6 +9,7 @@ use super::errors::classify;
 use crate::contract::{RestoreJobRef, RestoreJobStatus, StartRestoreInput};
 use crate::error::TaskError;
 use crate::idempotency::restore_token;
+use crate::preflight::RecoveryPoint;
 use crate::status;
 
 /// Calls `StartRestoreJob` (a retry with the same key gets the same job back).
@@ -39,6 +40,33 @@ pub async fn start_restore(
         recovery_point_arn: restore.recovery_point_arn.clone(),
         label: input.label.clone(),
     })
+}
+
+/// What AWS Backup says about the recovery point `arn` in `vault`
+/// (`GetRecoveryPointRestoreMetadata`): `None` when the vault does not hold it.
+pub async fn recovery_point(
+    client: &Client,
+    vault: &str,
+    arn: &str,
+) -> Result<Option<RecoveryPoint>, TaskError> {
+    match client
+        .get_recovery_point_restore_metadata()
+        .backup_vault_name(vault)
+        .recovery_point_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(RecoveryPoint {
+            resource_type: out.resource_type,
+        })),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(classify("GetRecoveryPointRestoreMetadata", e)),
+    }
 }
 
 /// Reads and judges one restore job; also returns when AWS created it (epoch seconds).

@@ -12,23 +12,32 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::aws::lease_table::{Holder, LeaseTable};
-use crate::aws::{drs, recovery_instances};
+use crate::aws::{backup, drs, recovery_instances};
 use crate::config::Config;
 use crate::contract;
 use crate::error::TaskError;
 use crate::plan::{
     self, FailbackPlan, PrepareInput, PreparedPlan, RecoveryPlan, RestorePlan, RunContext, Workflow,
 };
-use crate::preflight::{self, Inventory};
+use crate::preflight::{self, Inventory, RecoveryPoint};
+
+/// The clients prepare-plan reads with: DRS (servers, jobs, recovery instances) and AWS Backup
+/// (the restores' recovery points).
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub drs: aws_sdk_drs::Client,
+    pub backup: aws_sdk_backup::Client,
+}
 
 /// Handles one invocation; `lease` is the lease table (none: no lease is taken, as in the
 /// handler tests that run one plan at a time).
 pub async fn handle(
-    client: &aws_sdk_drs::Client,
+    clients: &Clients,
     lease: Option<&LeaseTable>,
     config: &Config,
     event: LambdaEvent<Value>,
 ) -> Result<PreparedPlan, TaskError> {
+    let client = &clients.drs;
     let request: PrepareInput = contract::parse(event.payload)?;
     let (body, trigger) = plan::split_envelope(request.input.clone())?;
     let ctx = |options, active| RunContext {
@@ -42,7 +51,9 @@ pub async fn handle(
         Workflow::RecoveryPlan => {
             let plan: RecoveryPlan = contract::parse(body)?;
             let options = plan::check_recovery_plan(&plan, &config.defaults)?;
-            let inventory = inventory(client, &plan).await?;
+            let mut inventory = inventory(client, &plan).await?;
+            let restores = plan.waves.iter().flat_map(|w| &w.restores);
+            inventory.recovery_points = recovery_points(&clients.backup, restores).await?;
             let active = drs::active_load(client, config.job_lookback).await?;
             plan::prepare_recovery(ctx(options, active), &plan, &inventory)?
         }
@@ -66,7 +77,11 @@ pub async fn handle(
         Workflow::Restore => {
             let plan: RestorePlan = contract::parse(body)?;
             let options = plan::check_restore_plan(&plan, &config.defaults)?;
-            plan::prepare_restore(ctx(options, Default::default()), &plan)?
+            let inventory = Inventory {
+                recovery_points: recovery_points(&clients.backup, &plan.restores).await?,
+                ..Inventory::default()
+            };
+            plan::prepare_restore(ctx(options, Default::default()), &plan, &inventory)?
         }
     };
     if let Some(lease) = lease {
@@ -122,5 +137,29 @@ async fn inventory(
             }
         }
     }
-    Ok(Inventory { servers, snapshots })
+    Ok(Inventory {
+        servers,
+        snapshots,
+        ..Inventory::default()
+    })
+}
+
+/// What AWS Backup says about each restore's recovery point in the vault the plan names (the
+/// plan's check made sure every restore names one of the deployment's vaults).
+async fn recovery_points<'a>(
+    client: &aws_sdk_backup::Client,
+    restores: impl IntoIterator<Item = &'a contract::RestoreSpec>,
+) -> Result<BTreeMap<(String, String), Option<RecoveryPoint>>, TaskError> {
+    let mut points = BTreeMap::new();
+    for restore in restores {
+        let Some(vault) = &restore.backup_vault_name else {
+            continue;
+        };
+        let key = (vault.clone(), restore.recovery_point_arn.clone());
+        if let std::collections::btree_map::Entry::Vacant(entry) = points.entry(key) {
+            let point = backup::recovery_point(client, vault, &restore.recovery_point_arn).await?;
+            entry.insert(point);
+        }
+    }
+    Ok(points)
 }

@@ -299,7 +299,12 @@ pub fn check_recovery_plan(
             );
         }
         for (r, restore) in wave.restores.iter().enumerate() {
-            check_restore(&format!("{at}.restores[{r}]"), restore, &mut problems);
+            check_restore(
+                &format!("{at}.restores[{r}]"),
+                restore,
+                defaults,
+                &mut problems,
+            );
         }
         restores += wave.restores.len();
     }
@@ -355,7 +360,7 @@ pub fn check_restore_plan(
         ));
     }
     for (r, restore) in plan.restores.iter().enumerate() {
-        check_restore(&format!("restores[{r}]"), restore, &mut problems);
+        check_restore(&format!("restores[{r}]"), restore, defaults, &mut problems);
     }
     finish(problems, options)
 }
@@ -436,8 +441,36 @@ fn approval_not_waived(
     }
 }
 
-fn check_restore(at: &str, restore: &RestoreSpec, problems: &mut Vec<Problem>) {
+/// A restore as AWS Backup would take it, from a vault the deployment names: the one rule
+/// about restores that needs no AWS call ([`crate::preflight::restore`] checks the rest against
+/// what AWS Backup says about the recovery point).
+fn check_restore(
+    at: &str,
+    restore: &RestoreSpec,
+    defaults: &Defaults,
+    problems: &mut Vec<Problem>,
+) {
     collect(problems, &format!("{at}."), validate::restore(restore));
+    let field = format!("{at}.backupVaultName");
+    match &restore.backup_vault_name {
+        None => problems.push((
+            field,
+            "is required: the AWS Backup vault that holds the recovery point".into(),
+        )),
+        Some(_) if defaults.restore_vaults.is_empty() => problems.push((
+            field,
+            "this deployment restores from no vault: its RestoreVaults parameter names none"
+                .into(),
+        )),
+        Some(vault) if !defaults.restore_vaults.contains(vault) => problems.push((
+            field,
+            format!(
+                "{vault:?} is not one of the vaults this deployment restores from (RestoreVaults: {})",
+                defaults.restore_vaults.join(", ")
+            ),
+        )),
+        Some(_) => {}
+    }
 }
 
 fn name(field: &str, value: Option<&str>, required: bool, problems: &mut Vec<Problem>) {
@@ -495,6 +528,52 @@ fn finish(problems: Vec<Problem>, options: ResolvedOptions) -> Result<ResolvedOp
 mod tests {
     use super::*;
     use crate::plan::fixtures::{plan, servers};
+
+    #[test]
+    fn a_restore_names_a_vault_the_deployment_restores_from() {
+        let restores = |vault: Option<&str>| -> RestorePlan {
+            let mut restore = serde_json::json!({
+                "recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0",
+                "metadata": {"availabilityZone": "eu-west-1a"}});
+            if let Some(vault) = vault {
+                restore["backupVaultName"] = vault.into();
+            }
+            crate::contract::parse(serde_json::json!({"restores": [restore]})).unwrap()
+        };
+        let problem = |plan: &RestorePlan, vaults: &[&str]| -> Option<(String, String)> {
+            let defaults = Defaults {
+                restore_vaults: vaults.iter().map(|v| (*v).to_owned()).collect(),
+                ..Defaults::default()
+            };
+            match check_restore_plan(plan, &defaults) {
+                Ok(_) => None,
+                Err(TaskError::InvalidInput { field, constraint }) => Some((field, constraint)),
+                Err(e) => panic!("{e:?}"),
+            }
+        };
+        assert_eq!(
+            problem(&restores(Some("vault-a")), &["vault-a", "vault-b"]),
+            None
+        );
+        let (field, why) = problem(&restores(None), &["vault-a"]).unwrap();
+        assert_eq!(field, "restores[0].backupVaultName");
+        assert!(why.contains("is required"), "{why}");
+        let (field, why) = problem(&restores(Some("vault-c")), &["vault-a", "vault-b"]).unwrap();
+        assert_eq!(field, "restores[0].backupVaultName");
+        assert!(why.contains("RestoreVaults: vault-a, vault-b"), "{why}");
+        let (_, why) = problem(&restores(Some("vault-a")), &[]).unwrap();
+        assert!(why.contains("restores from no vault"), "{why}");
+        // In a recovery plan's wave, the path names the wave.
+        let wave = plan(serde_json::json!({"isDrill": true, "waves": [{"name": "w",
+            "restores": [{"recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0",
+                          "backupVaultName": "vault-x", "metadata": {"availabilityZone": "eu-west-1a"}}]}]}));
+        let Err(TaskError::InvalidInput { field, .. }) =
+            check_recovery_plan(&wave, &Defaults::default())
+        else {
+            panic!("a vault the deployment does not name is refused")
+        };
+        assert_eq!(field, "waves[0].restores[0].backupVaultName");
+    }
 
     #[test]
     fn tags_are_capped_where_drs_would_refuse_or_nothing_could_match() {
@@ -573,10 +652,13 @@ mod tests {
         let restore: RestorePlan = crate::contract::parse(serde_json::json!({
             "options": {"approval": "NOT_REQUIRED"},
             "restores": [{"recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0",
-                          "metadata": {"availabilityZone": "eu-west-1a"}}]}))
+                          "backupVaultName": "vault-a", "metadata": {"availabilityZone": "eu-west-1a"}}]}))
         .unwrap();
-        let Err(TaskError::InvalidInput { field, .. }) =
-            check_restore_plan(&restore, &Defaults::default())
+        let vaults = Defaults {
+            restore_vaults: vec!["vault-a".into()],
+            ..Defaults::default()
+        };
+        let Err(TaskError::InvalidInput { field, .. }) = check_restore_plan(&restore, &vaults)
         else {
             panic!("a restore's waiver is refused")
         };

@@ -10,7 +10,7 @@ use super::prepare::{prepare_recovery, RunContext};
 use super::rounds::ActiveLoad;
 use super::run_state::{PreparedPlan, PreparedWave, Task};
 use crate::error::TaskError;
-use crate::preflight::{Inventory, ServerInfo};
+use crate::preflight::{Inventory, RecoveryPoint, ServerInfo};
 
 pub(super) fn sid(n: usize) -> String {
     format!("s-{n:017}")
@@ -30,6 +30,25 @@ pub(super) fn inventory(n: usize) -> Inventory {
             })
             .collect(),
         snapshots: BTreeMap::new(),
+        recovery_points: [(
+            (VAULT.to_owned(), EBS_RP.to_owned()),
+            Some(RecoveryPoint {
+                resource_type: Some("EBS".into()),
+            }),
+        )]
+        .into(),
+    }
+}
+
+/// The vault the fixtures' deployment restores from, and an EBS recovery point in it.
+pub(super) const VAULT: &str = "vault-a";
+pub(super) const EBS_RP: &str = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0";
+
+/// The deployment's defaults in the fixtures: as shipped, restoring from [`VAULT`].
+pub(super) fn defaults() -> Defaults {
+    Defaults {
+        restore_vaults: vec![VAULT.into()],
+        ..Defaults::default()
     }
 }
 
@@ -52,7 +71,7 @@ pub(super) fn prepare(
     trigger: Trigger,
     active: ActiveLoad,
 ) -> Result<PreparedPlan, TaskError> {
-    prepare_with(p, inv, trigger, active, Defaults::default())
+    prepare_with(p, inv, trigger, active, defaults())
 }
 
 /// [`prepare`] in a deployment with these defaults.

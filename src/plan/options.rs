@@ -94,6 +94,9 @@ pub struct Defaults {
     /// How long each step keeps retrying AWS answering throttled or unavailable
     /// (`DR_OUTAGE_BUDGET_SECONDS`): every run of the deployment gets it, no plan sets it.
     pub outage_budget_seconds: u64,
+    /// The AWS Backup vaults a plan may restore from (`DR_RESTORE_VAULTS`, the stack's
+    /// `RestoreVaults`); none: no plan may restore.
+    pub restore_vaults: Vec<String>,
 }
 
 impl Default for Defaults {
@@ -107,6 +110,7 @@ impl Default for Defaults {
             disaster_events_skip_approval: false,
             approval_endpoint: None,
             outage_budget_seconds: OUTAGE_BUDGET_SECONDS.default,
+            restore_vaults: Vec::new(),
         }
     }
 }

@@ -71,6 +71,15 @@ pub fn prepare_recovery(
         inventory,
         ctx.options.max_replication_lag_seconds,
     ));
+    for (w, wave) in plan.waves.iter().enumerate() {
+        for (r, restore) in wave.restores.iter().enumerate() {
+            findings.extend(preflight::restore(
+                &format!("waves[{w}].restores[{r}]"),
+                restore,
+                inventory,
+            ));
+        }
+    }
     let base = ctx.key_base();
     let batch = usize::try_from(ctx.options.batch_size).unwrap_or(usize::MAX);
     let mut waves = Vec::with_capacity(plan.waves.len());
@@ -182,11 +191,19 @@ pub fn prepare_failback(
 }
 
 /// Prepares a checked restore run: one wave of restores.
-pub fn prepare_restore(ctx: RunContext<'_>, plan: &RestorePlan) -> Result<PreparedPlan, TaskError> {
+pub fn prepare_restore(
+    ctx: RunContext<'_>,
+    plan: &RestorePlan,
+    inventory: &Inventory,
+) -> Result<PreparedPlan, TaskError> {
     let base = ctx.key_base();
     let mut findings = Vec::new();
     for (r, restore) in plan.restores.iter().enumerate() {
-        findings.extend(preflight::restore(&format!("restores[{r}]"), restore));
+        findings.extend(preflight::restore(
+            &format!("restores[{r}]"),
+            restore,
+            inventory,
+        ));
     }
     let tasks = plan
         .restores
@@ -347,7 +364,7 @@ mod tests {
             "options": {"batchSize": 2, "preflight": "CONTINUE"},
             "waves": [
                 {"name": "data", "sourceServers": servers(0, 5), "restores": [
-                    {"recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0", "metadata": {"availabilityZone": "eu-west-1a"}, "resourceType": "EBS"}
+                    {"recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0", "backupVaultName": "vault-a", "metadata": {"availabilityZone": "eu-west-1a"}, "resourceType": "EBS"}
                 ]},
                 {"name": "app", "select": {"tags": {"dr-wave": "2"}}}
             ]

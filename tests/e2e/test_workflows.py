@@ -110,6 +110,25 @@ def test_restores_succeed_and_a_failing_restore_fails_the_run_with_its_message(r
     assert "Volume quota exceeded in eu-west-1b" in r.cause and "restore 1" in r.cause
 
 
+def test_a_restore_outside_the_deployments_rules_is_refused_before_anyone_is_asked(run):
+    """A vault the deployment does not name is refused with no AWS call; a public database from a
+    recovery point AWS Backup says is RDS is blocked by the preflight, before the approval."""
+    p = plan("restores.json")
+    p["restores"][0]["backupVaultName"] = "someone-elses-vault"
+    r = run("restore", p)
+    assert (r.status, r.error) == ("FAILED", "InvalidInput"), r.cause
+    assert "restores[0].backupVaultName" in r.cause and "RestoreVaults: payments-vault" in r.cause, r.cause
+    assert r.sim["calls"] == {} and r.approval_requests == []
+
+    rds = plan("mixed-restore-then-recover.json")["waves"][0]["restores"][0]
+    rds["metadata"]["PubliclyAccessible"] = "true"
+    r = run("restore", {"restores": [rds]})
+    assert (r.status, r.error) == ("FAILED", "PreflightBlocked"), r.cause
+    assert "RESTORE_METADATA_NOT_ALLOWED" in r.cause and "restores[0].metadata.PubliclyAccessible" in r.cause, r.cause
+    assert r.sim["calls"] == {"GetRecoveryPointRestoreMetadata": 1}, r.sim["calls"]
+    assert r.approval_requests == [] and r.sim["restoreJobs"] == []
+
+
 def test_a_mixed_plan_restores_data_then_recovers_servers(run):
     r = run("recovery-plan", plan("mixed-restore-then-recover.json"))
     assert r.status == "SUCCEEDED", r.cause

@@ -109,7 +109,9 @@ def test_substitutions_are_function_arns_and_the_topic_and_the_defaults_reach_pr
                    "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
                    "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
                    "DR_APPROVAL_ENDPOINT": {"Fn::GetAtt": ["AnswerApprovalFunctionUrl", "FunctionUrl"]},
-                   "DR_LEASE_TABLE": {"Ref": "LeaseTable"}}
+                   "DR_LEASE_TABLE": {"Ref": "LeaseTable"},
+                   # No vault unless the deployment names one: no restore.
+                   "DR_RESTORE_VAULTS": ""}
     for name in ("WaitForJobsFunction", "OnEventFunction"):
         env = own_variables(stack.resources[name])
         assert env == {"DR_WAKE_TABLE": {"Ref": "WakeTable"}}, name
@@ -187,11 +189,18 @@ def test_functions_are_the_twelve_handlers_of_one_binary_on_arm64_with_json_logs
     assert metadata[0]["BuildProperties"] == {"Binary": "dr-orchestrator"}
 
 
-def test_prepare_plan_only_reads_drs_and_takes_the_plans_lease(stack):
+def test_prepare_plan_only_reads_drs_and_backup_and_takes_the_plans_lease(stack):
     grants = statements(stack, "PreparePlanFunctionRole")
     actions = {a for s in grants for a in as_list(s["Action"])}
     assert actions == {"drs:DescribeSourceServers", "drs:DescribeJobs", "drs:DescribeRecoverySnapshots",
+                       "backup:GetRecoveryPointRestoreMetadata",
                        "dynamodb:PutItem", "dynamodb:GetItem", "states:DescribeExecution"}
+    for s in grants:
+        if "backup:GetRecoveryPointRestoreMetadata" in as_list(s["Action"]):
+            # This account's and Region's vaults and recovery points only.
+            arns = [r if isinstance(r, str) else r["Fn::Sub"] for r in s["Resource"]]
+            kinds = (":backup-vault:", ":recovery-point:", "snapshot", "::image/")
+            assert all(any(k in a for k in kinds) for a in arns) and "*" not in arns, arns
     for s in grants:
         if any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
             assert s["Resource"] == {"Fn::GetAtt": ["LeaseTable", "Arn"]}

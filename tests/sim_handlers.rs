@@ -224,6 +224,34 @@ async fn a_server_in_an_active_job_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn a_slow_launch_holds_its_server_in_an_active_job_for_longer() {
+    let mut faults = Faults::default();
+    faults.slow_launch.insert(S1.into(), 2.0);
+    let env = env(faults).await;
+    env.recover(&[S1, S2], true, "run-6#w0#b0").await.unwrap();
+    {
+        let store = env.sim.store.lock().unwrap();
+        let settles = |id: &str| {
+            store.jobs[0]
+                .servers
+                .iter()
+                .find(|s| s.source_server_id == id)
+                .unwrap()
+                .settles_at_ms
+        };
+        // Two seconds of wall clock later, less the second server's scaled stagger.
+        assert!(
+            settles(S1) - settles(S2) > 1900,
+            "{} {}",
+            settles(S1),
+            settles(S2)
+        );
+    }
+    let err = env.recover(&[S1], true, "run-6#w1#b0").await.unwrap_err();
+    assert_eq!(err.name(), "Conflict");
+}
+
+#[tokio::test]
 async fn more_servers_than_the_per_job_quota_is_quota_exceeded() {
     let env = env(Faults::default()).await;
     let servers: Vec<String> = (0..101).map(|n| format!("s-fleet{n:012}")).collect();

@@ -198,6 +198,10 @@ pub const FAILBACK_STATES: [&str; 7] = [
 pub struct Faults {
     /// Source server ID → the reason its launches fail (written to the job log).
     pub fail_launch: BTreeMap<String, String>,
+    /// Source server ID → wall-clock seconds (not scaled by `timeScale`) its launches take
+    /// longer: a slow boot, which holds the server in an active job (another job of it gets
+    /// `ConflictException`).
+    pub slow_launch: BTreeMap<String, f64>,
     /// Source server ID → the reason the termination of its recovery instance fails (its
     /// TERMINATE job reports the instance `FAILED`, and the instance stays).
     pub fail_terminate: BTreeMap<String, String>,
@@ -420,6 +424,11 @@ impl Faults {
                 return Err(format!(
                     "failbackState.{id}: {state:?} is not a FailbackState"
                 ));
+            }
+        }
+        for (id, s) in &self.slow_launch {
+            if !(*s >= 0.0 && s.is_finite()) {
+                return Err(format!("slowLaunch.{id}: {s} is not a number of seconds"));
             }
         }
         for (name, seconds) in [

@@ -372,6 +372,11 @@ impl Store {
         let started_ms = now + self.scaled_ms(self.timing.job_pending_seconds);
         let launch = self.scaled_ms(self.timing.server_launch_seconds);
         let stagger = self.timing.server_stagger_seconds;
+        let slow = if initiated_by == Initiated::TerminateRecoveryInstances {
+            BTreeMap::new()
+        } else {
+            self.faults.slow_launch.clone()
+        };
         let failures = if initiated_by == Initiated::TerminateRecoveryInstances {
             &self.faults.fail_terminate
         } else {
@@ -382,7 +387,10 @@ impl Store {
             .enumerate()
             .map(|(i, (source, instance))| JobServer {
                 failure: failures.get(&source).cloned(),
-                settles_at_ms: started_ms + launch + self.scaled_ms(stagger * i as f64),
+                settles_at_ms: started_ms
+                    + launch
+                    + self.scaled_ms(stagger * i as f64)
+                    + slow.get(&source).map_or(0, |s| (s * 1000.0).round() as i64),
                 source_server_id: source,
                 recovery_instance_id: instance,
                 recovery_snapshot: None,

@@ -5,6 +5,8 @@ loses it to the next run."""
 import json
 from pathlib import Path
 
+import boto3
+
 from rehearsal.processes import APPROVALS_TABLE, LEASE_TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,3 +82,28 @@ def test_a_lease_whose_run_has_ended_or_never_existed_is_taken_over_and_released
         after = run("recovery-plan", p, reset=False, name="after")
         assert after.status == "SUCCEEDED", (holder, after.error, after.cause)
         assert p["planName"] not in leases(aws), holder
+
+
+def test_a_start_waits_out_a_server_another_job_holds(local, run):
+    """DRS allows one active job per server (ConflictException): a start whose server another
+    job holds (here a drill started by hand, whose launch takes 20 s) is retried every 30 s, for
+    up to 10 minutes, instead of failing its wave, and starts one job once the server is free."""
+    sim, _, _ = local
+    server = "s-0a1b2c3d4e5f60001"
+    sim.reset()
+    sim.faults(slowLaunch={server: 20})
+    drs = boto3.client("drs", endpoint_url=sim.url, region_name="eu-west-1",
+                       aws_access_key_id="AKIDLOCAL", aws_secret_access_key="local")
+    held = drs.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": server}])["job"]["jobID"]
+    p = {"planName": "held server", "isDrill": True,
+         "waves": [{"name": "w", "sourceServers": [{"sourceServerID": server}]}]}
+    r = run("recovery-plan", p, reset=False, timeout=300)
+    assert r.status == "SUCCEEDED", r.cause
+    conflicts = [e for e in r.events if e["type"] == "TaskFailed"
+                 and e["taskFailedEventDetails"]["error"] == "Conflict"]
+    assert conflicts and server in conflicts[0]["taskFailedEventDetails"]["cause"], conflicts
+    assert held in conflicts[0]["taskFailedEventDetails"]["cause"]
+    mine = [j for j in r.jobs() if j["jobID"] != held]
+    assert len(mine) == 1 and mine[0]["createdMs"] >= max(s["settlesMs"] for j in r.jobs() if j["jobID"] == held
+                                                          for s in j["servers"])
+    assert r.sim["calls"]["StartRecovery"] == 1 + len(conflicts) + 1, r.sim["calls"]

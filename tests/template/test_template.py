@@ -570,12 +570,17 @@ def test_every_failure_raises_an_alarm_on_the_notifications_topic(make_stack):
         or [("completion events", "dead letters")]
     # The functions whose failure no failed execution shows: the sweeper (invoked by its rule) and
     # the report (a run that succeeded may still have no report).
-    for function in ["SweepDrillInstancesFunction", "ReportFunction", "OnEventFunction"]:
+    # And wait-for-jobs: a round whose wait could not register polls instead (caught).
+    for function in ["SweepDrillInstancesFunction", "ReportFunction", "OnEventFunction", "WaitForJobsFunction"]:
         expected += alarms_on(stack, "AWS/Lambda", "Errors", "FunctionName", {"Ref": function}) \
             or [(function, "Errors")]
+    # A notification the workflow could not publish (caught, the run goes on).
+    publish = "arn:aws:states:::sns:publish"
+    expected += alarms_on(stack, "AWS/States", "ServiceIntegrationsFailed", "ServiceIntegrationResourceArn", publish) \
+        or [("sns:publish", "ServiceIntegrationsFailed")]
     missing = [e for e in expected if isinstance(e, tuple)]
     assert missing == []
-    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 19
+    assert len(expected) == len(stack.of_type("AWS::CloudWatch::Alarm")) == 21
     for a in expected:
         p = a["Properties"]
         assert p["AlarmActions"] == [{"Ref": "NotificationsTopic"}]

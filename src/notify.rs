@@ -1,6 +1,6 @@
 //! What a run tells the stack's notifications topic besides approval requests (pure).
 //!
-//! The workflows publish four kinds (`RUN_FAILED` at two moments), each with a short human
+//! The workflows publish five kinds (`RUN_FAILED` at two moments), each with a short human
 //! subject, a JSON body and the message attributes `kind` and `severity` (for subscription
 //! filter policies):
 //!
@@ -11,6 +11,7 @@
 //! | `RUN_FAILED` | `ERROR` | the run failed (after its report) | [`RunNotices::ended`] + `FAILED` |
 //! | `RUN_FINISHED` | `INFO` | the run succeeded (after its report) | [`RunNotices::ended`] + `SUCCEEDED` |
 //! | `RUN_FAILED` | `ERROR` | prepare-plan refused the run (after its report) | [`refused_subject`], whole |
+//! | `RUN_SKIPPED` | `WARNING` | a scheduled drill while the last drill of its plan runs | [`skipped_subject`], whole |
 //!
 //! Subjects are written here, bounded so that what the workflow appends (a space and a state of
 //! at most 9 characters) keeps them inside SNS's limit; the other bodies are put together by
@@ -46,6 +47,15 @@ pub fn refused_subject(workflow: Workflow, is_drill: Option<bool>, plan_name: &s
         _ => run_label(workflow, is_drill, plan_name),
     };
     format!("{}{TAIL}", fit(&label, MAX_SUBJECT_LEN - TAIL.len()))
+}
+
+/// The subject of a scheduled drill skipped because the last drill of its plan still runs.
+pub fn skipped_subject(plan_name: &str) -> String {
+    const TAIL: &str = " skipped: the last drill still runs";
+    format!(
+        "Drill of {}{TAIL}",
+        fit(plan_name, MAX_SUBJECT_LEN - TAIL.len() - 9)
+    )
 }
 
 /// A subject the workflow completes with a state.

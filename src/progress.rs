@@ -281,10 +281,7 @@ fn state_text(state: JobState) -> &'static str {
 }
 
 fn state_of(state: OutcomeState) -> &'static str {
-    match state {
-        OutcomeState::Succeeded => "SUCCEEDED",
-        OutcomeState::Failed => "FAILED",
-    }
+    state.as_str()
 }
 
 #[cfg(test)]

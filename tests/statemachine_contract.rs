@@ -319,9 +319,20 @@ fn every_run_ends_through_its_report() {
         ends.sort_unstable();
         assert_eq!(
             ends,
-            ["Run failed", "Run not settled", "Summarise"],
+            [
+                "Drill skipped",
+                "Run failed",
+                "Run not settled",
+                "Summarise"
+            ],
             "{file}"
         );
+        // Only a refused run is skipped (the report says so for a scheduled drill whose plan
+        // is busy), after its report and its announcement.
+        let routes = states["How did the run end"]["Choices"].as_array().unwrap();
+        assert!(routes.iter().any(|c| c["StringEquals"] == "SKIPPED"
+            && c["Variable"] == "$.ending.outcome.state"
+            && c["Next"] == "Drill skipped"));
         assert_eq!(states["Run failed"]["ErrorPath"], "$.ending.outcome.error");
         assert_eq!(states["Run failed"]["CausePath"], "$.ending.outcome.cause");
         // A wave that could not run to its judgement keeps the results so far, and the run

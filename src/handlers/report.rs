@@ -182,7 +182,18 @@ pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
         .and_then(|k| TriggerKind::deserialize(k).ok())
         .unwrap_or(TriggerKind::Console);
     let is_drill = plan.get("isDrill").and_then(Value::as_bool);
-    let subject = notify::refused_subject(refused.workflow, is_drill, &plan_name);
+    let error = error
+        .map(|e| e.error)
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "Unexpected".into());
+    // A scheduled drill while the last drill of its plan runs is skipped, not failed: the
+    // schedule will come round again, and nobody should be paged for it.
+    let skipped = error == "PlanBusy" && trigger == TriggerKind::Schedule && is_drill == Some(true);
+    let subject = if skipped {
+        notify::skipped_subject(&plan_name)
+    } else {
+        notify::refused_subject(refused.workflow, is_drill, &plan_name)
+    };
     let facts = RunFacts {
         workflow: enum_text(&refused.workflow),
         plan_name,
@@ -193,13 +204,12 @@ pub fn parse_refused(payload: Value) -> Result<(RunFacts, String), TaskError> {
         run_started_at: refused.started_at,
         run_ended_at: String::new(),
         outcome: Outcome {
-            state: OutcomeState::Failed,
-            error: Some(
-                error
-                    .map(|e| e.error)
-                    .filter(|e| !e.is_empty())
-                    .unwrap_or_else(|| "Unexpected".into()),
-            ),
+            state: if skipped {
+                OutcomeState::Skipped
+            } else {
+                OutcomeState::Failed
+            },
+            error: Some(error),
             cause,
         },
         ..RunFacts::default()
@@ -436,9 +446,13 @@ pub async fn handle(clients: &Clients, event: LambdaEvent<Value>) -> Result<Valu
         Parsed::Refused { facts, subject } => {
             let outcome = facts.outcome.clone();
             let written = write(clients, facts, Evidence::default()).await?;
+            let (kind, severity) = match outcome.state {
+                OutcomeState::Skipped => ("RUN_SKIPPED", "WARNING"),
+                _ => ("RUN_FAILED", "ERROR"),
+            };
             let notice = EndNotice {
-                kind: "RUN_FAILED".into(),
-                severity: "ERROR".into(),
+                kind: kind.into(),
+                severity: severity.into(),
                 subject,
             };
             serde_json::to_value(ending(outcome, written, notice))
@@ -713,6 +727,42 @@ mod tests {
             matches!(err, TaskError::InvalidInput { ref field, .. } if field == "executionId"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_scheduled_drill_whose_plan_is_busy_is_skipped_and_nothing_else_is() {
+        let busy = |trigger: &str, is_drill: bool, error: &str| {
+            refused(serde_json::json!({
+                "plan": {"planName": "monthly", "isDrill": is_drill},
+                "trigger": {"kind": trigger},
+                "error": {"Error": error, "Cause": "arn:aws:states:eu-west-1:123456789012:execution:rp:last runs"},
+            }))
+            .unwrap()
+        };
+        let (facts, subject) = busy("SCHEDULE", true, "PlanBusy");
+        assert_eq!(facts.outcome.state, OutcomeState::Skipped);
+        assert_eq!(
+            subject,
+            "Drill of monthly skipped: the last drill still runs"
+        );
+        let report = crate::report::measure::report(&facts, &Evidence::default());
+        assert_eq!(report.verdict.state, "SKIPPED");
+        assert!(report.verdict.summary.contains("execution:rp:last runs"));
+        // A person's second run, a real recovery, or another refusal: failed, as before.
+        for (trigger, is_drill, error) in [
+            ("CONSOLE", true, "PlanBusy"),
+            ("SCHEDULE", false, "PlanBusy"),
+            ("EVENT", false, "PlanBusy"),
+            ("SCHEDULE", true, "PreflightBlocked"),
+        ] {
+            let (facts, subject) = busy(trigger, is_drill, error);
+            assert_eq!(
+                facts.outcome.state,
+                OutcomeState::Failed,
+                "{trigger} {error}"
+            );
+            assert!(subject.ends_with("refused, nothing started"), "{subject}");
+        }
     }
 
     #[test]

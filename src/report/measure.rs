@@ -562,7 +562,18 @@ fn verdict(run: &RunFacts, servers: &[ServerReport], restores: &[RestoreReport])
             .as_ref()
             .map_or("not measured".into(), |w| duration_text(w.seconds)),
     );
-    let (state, summary) = if total == 0 && run.outcome.state != OutcomeState::Succeeded {
+    let (state, summary) = if run.outcome.state == OutcomeState::Skipped {
+        (
+            "SKIPPED",
+            format!(
+                "the scheduled drill was skipped, nothing started: {}",
+                run.outcome
+                    .cause
+                    .as_deref()
+                    .unwrap_or("the last drill of the plan still runs")
+            ),
+        )
+    } else if total == 0 && run.outcome.state != OutcomeState::Succeeded {
         (
             "MISSED",
             format!(

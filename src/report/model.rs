@@ -60,6 +60,8 @@ pub enum OutcomeState {
     Succeeded,
     #[default]
     Failed,
+    /// A scheduled drill that did not start because the last drill of its plan still runs.
+    Skipped,
 }
 
 impl OutcomeState {
@@ -68,6 +70,7 @@ impl OutcomeState {
         match self {
             OutcomeState::Succeeded => "SUCCEEDED",
             OutcomeState::Failed => "FAILED",
+            OutcomeState::Skipped => "SKIPPED",
         }
     }
 }

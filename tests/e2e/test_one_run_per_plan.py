@@ -107,3 +107,37 @@ def test_a_start_waits_out_a_server_another_job_holds(local, run):
     assert len(mine) == 1 and mine[0]["createdMs"] >= max(s["settlesMs"] for j in r.jobs() if j["jobID"] == held
                                                           for s in j["servers"])
     assert r.sim["calls"]["StartRecovery"] == 1 + len(conflicts) + 1, r.sim["calls"]
+
+
+def test_a_scheduled_drill_while_the_last_drill_runs_is_skipped_with_a_notification(run):
+    """The monthly schedule fires while last month's drill still waits at its pause: the new
+    drill is skipped (the execution succeeds, RUN_SKIPPED, a report), not failed, so no
+    failed-execution alarm pages anyone; the running drill goes on."""
+    p = plan("recovery-drill.json")
+    p["waves"][0]["pauseBefore"] = True
+    seen = {}
+
+    def scheduled_tick(engine, arn):
+        if seen or not waiting_approval(engine, arn):
+            return
+        tick = {"plan": p, "trigger": {"kind": "SCHEDULE", "eventId": "0f3c1c2e-0000-4000-8000-000000000001",
+                                      "time": "2026-12-01T06:00:00Z"}}
+        second = engine.start("recovery-plan", tick, "monthly-tick")
+        seen["second"] = engine.wait(second, timeout=120)
+        seen["notifications"] = [n for n in engine.notifications() if second in json.dumps(n)]
+        [approval_id] = waiting_approval(engine, arn)
+        seen["answer"] = engine.answer_approval(APPROVER, {"approvalId": approval_id, "decision": "APPROVE",
+                                                           "reason": "go"})
+
+    r = run("recovery-plan", p, approval="never", during=scheduled_tick)
+    second = seen["second"]
+    assert second["status"] == "SUCCEEDED", second
+    ending = json.loads(second["output"])
+    assert ending["outcome"]["state"] == "SKIPPED" and ending["outcome"]["error"] == "PlanBusy", ending
+    assert r.result["executionArn"] in ending["outcome"]["cause"], ending
+    assert ending["report"]["written"] is True, ending
+    [note] = [n for n in seen["notifications"] if n["attributes"].get("kind", {}).get("Value") == "RUN_SKIPPED"]
+    assert note["attributes"]["severity"]["Value"] == "WARNING"
+    assert note["subject"] == "Drill of payments monthly drill skipped: the last drill still runs", note
+    # The running drill was not disturbed.
+    assert seen["answer"][0] == 200 and r.status == "SUCCEEDED", r.cause

@@ -379,6 +379,7 @@ impl ReportPage {
             "MET" => ("met", "Targets met"),
             "MISSED" => ("missed", "Targets missed"),
             "NO_TARGETS" => ("no-targets", "No targets set"),
+            "SKIPPED" => ("unknown", "Drill skipped"),
             _ => ("unknown", "Verdict"),
         };
         let verdict = VerdictView {

@@ -180,37 +180,25 @@ mod tests {
 
         // Twenty waves whose rounds may each wait a day, polled hourly: 20 × 26 polls of an
         // hour and a half-minute check is about 22 days.
-        let waves: Vec<_> = (0..20)
-            .map(|i| serde_json::json!({"name": format!("w{i}"), "sourceServers": servers(i, i + 1)}))
-            .collect();
-        let p = plan(serde_json::json!({"isDrill": true,
-            "options": {"pollIntervalSeconds": 3600, "giveUpAfterSeconds": 86_400},
-            "waves": waves}));
-        let err = prepare(
-            &p,
-            &inventory(20),
-            Trigger::console(),
-            ActiveLoad::default(),
-        )
-        .unwrap_err();
-        let TaskError::InvalidInput { field, .. } = err else {
-            panic!("{err:?}")
+        let twenty = |give_up: u64| {
+            let waves: Vec<_> = (0..20)
+                .map(|i| serde_json::json!({"name": format!("w{i}"), "sourceServers": servers(i, i + 1)}))
+                .collect();
+            let p = plan(serde_json::json!({"isDrill": true,
+                "options": {"pollIntervalSeconds": 3600, "giveUpAfterSeconds": give_up},
+                "waves": waves}));
+            prepare(
+                &p,
+                &inventory(20),
+                Trigger::console(),
+                ActiveLoad::default(),
+            )
+        };
+        let Err(TaskError::InvalidInput { field, .. }) = twenty(86_400) else {
+            panic!("a run of 22 days is refused")
         };
         assert_eq!(field, "options.giveUpAfterSeconds");
-
         // The same twenty waves giving up after two hours fit.
-        let waves: Vec<_> = (0..20)
-            .map(|i| serde_json::json!({"name": format!("w{i}"), "sourceServers": servers(i, i + 1)}))
-            .collect();
-        let p = plan(serde_json::json!({"isDrill": true,
-            "options": {"pollIntervalSeconds": 3600, "giveUpAfterSeconds": 7200},
-            "waves": waves}));
-        prepare(
-            &p,
-            &inventory(20),
-            Trigger::console(),
-            ActiveLoad::default(),
-        )
-        .unwrap();
+        twenty(7200).unwrap();
     }
 }

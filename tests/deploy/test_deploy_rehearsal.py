@@ -15,7 +15,8 @@ from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 
 from rehearsal.deploy import FUNCTIONS, LOCAL_APPROVAL_ENDPOINT, WORKFLOW_FUNCTIONS as USES, for_moto
-from rehearsal.processes import APPROVALS_TABLE, APPROVER_ROLE, LEASE_TABLE, REPORT_BUCKET, WAKE_TABLE
+from rehearsal.processes import (APPROVALS_TABLE, APPROVER_ROLE, LEASE_TABLE, REPORT_BUCKET, RESTORE_VAULTS,
+                                 WAKE_TABLE)
 from rehearsal.workflow import waits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,7 +268,7 @@ def test_functions_are_deployed_with_their_own_roles_and_the_defaults(deployed):
         "DR_DEFAULT_BATCH_SIZE": "100", "DR_DEFAULT_MAX_CONCURRENT_JOBS": "10",
         "DR_DEFAULT_APPROVAL": "REQUIRED", "DR_DISASTER_EVENTS_SKIP_APPROVAL": "false",
         "DR_APPROVAL_ENDPOINT": LOCAL_APPROVAL_ENDPOINT, "DR_LEASE_TABLE": LEASE_TABLE,
-        "DR_OUTAGE_BUDGET_SECONDS": "1800"}
+        "DR_OUTAGE_BUDGET_SECONDS": "1800", "DR_RESTORE_VAULTS": ",".join(RESTORE_VAULTS)}
     # The approval endpoint: its table, and the approvers the deployment named.
     env = lam.get_function(FunctionName=deployed.physical_id("AnswerApprovalFunction"))["Configuration"]["Environment"]
     assert {k: str(v) for k, v in env["Variables"].items()} == {

@@ -107,12 +107,7 @@ impl Config {
         config.lease_table = name("DR_LEASE_TABLE");
         config.defaults.approval_endpoint = name("DR_APPROVAL_ENDPOINT");
         config.approvers = lookup("DR_APPROVERS");
-        config.drill_workflows = lookup("DR_DRILL_WORKFLOWS")
-            .unwrap_or_default()
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(|arn| arn.trim().to_owned())
-            .filter(|arn| !arn.is_empty())
-            .collect();
+        config.drill_workflows = list(&lookup, "DR_DRILL_WORKFLOWS");
         if let Some(bad) = config
             .drill_workflows
             .iter()
@@ -122,12 +117,7 @@ impl Config {
                 "DR_DRILL_WORKFLOWS must list state machine ARNs, got {bad:?}"
             ));
         }
-        config.defaults.restore_vaults = lookup("DR_RESTORE_VAULTS")
-            .unwrap_or_default()
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|vault| !vault.is_empty())
-            .map(str::to_owned)
-            .collect();
+        config.defaults.restore_vaults = list(&lookup, "DR_RESTORE_VAULTS");
         if let Some(bad) = config
             .defaults
             .restore_vaults
@@ -174,6 +164,17 @@ pub fn required(value: &Option<String>, variable: &str, who: &str) -> Result<Str
 }
 
 /// A deployment default from `name`, checked against the option's own range.
+/// A setting that lists names, separated by commas or whitespace (cargo lambda watch splits
+/// `--env-var` values at commas, so the rehearsal uses spaces; the template, commas).
+fn list(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> Vec<String> {
+    lookup(var)
+        .unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn default_of(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &str,

@@ -3,6 +3,7 @@
 //! before it starts.
 
 use super::limits::{HISTORY_EVENT_LIMIT, MAX_PREPARED_PLAN_BYTES, STATE_BYTES_LIMIT};
+use super::options::ResolvedOptions;
 use super::run_state::PreparedPlan;
 use crate::error::TaskError;
 
@@ -45,13 +46,19 @@ pub fn outage_retries(budget_seconds: u64) -> u64 {
     5 + budget_seconds / 15
 }
 
+/// The checks of one round (or of the drill's cleanup) that waits until it gives up: one per
+/// poll interval, and one either side.
+pub fn polls_until_give_up(options: &ResolvedOptions) -> u64 {
+    options.give_up_after_seconds / options.poll_interval_seconds.max(1) + 2
+}
+
 /// The most history events a run of `plan` can write if every round and the drill's cleanup
 /// wait until they give up, no event cutting a wait short, one AWS outage lasts the whole
 /// outage budget at the worst place (the largest round's starts, all retrying, then its
 /// check), and the largest round's starts wait out servers held by other jobs: the sum of
 /// [`events`] over what the plan prepared.
 pub fn worst_case_history(plan: &PreparedPlan) -> u64 {
-    let polls = plan.options.give_up_after_seconds / plan.options.poll_interval_seconds + 2;
+    let polls = polls_until_give_up(&plan.options);
     let largest_round = plan
         .waves
         .iter()

@@ -9,7 +9,7 @@
 //! wait out servers another job holds, and one AWS outage lasts the whole outage budget, as the
 //! history budget ([`super::budget`]) counts it.
 
-use super::budget::CONFLICT_RETRIES;
+use super::budget::{polls_until_give_up, CONFLICT_RETRIES};
 use super::limits::MAX_RUN_SECONDS;
 use super::run_state::PreparedPlan;
 use crate::cleanup::CleanupAction;
@@ -55,8 +55,7 @@ impl Longest {
 pub fn longest_run(plan: &PreparedPlan) -> Longest {
     let options = &plan.options;
     let poll = options.poll_interval_seconds.max(1);
-    // Checks until a job gives up: as the history budget counts them.
-    let polls = options.give_up_after_seconds / poll + 2;
+    let polls = polls_until_give_up(options);
     let waiting = polls * (poll + seconds::STEP);
     let round = seconds::STEP + CONFLICT_RETRIES * seconds::CONFLICT_INTERVAL + waiting;
     let mut longest = Longest {

@@ -175,18 +175,54 @@ def polling_definition():
     return json.dumps(definition)
 
 
+def judged_ms(events):
+    """When the workflow entered each wave's final check (Judge wave), in order (epoch ms)."""
+    return sorted(e["timestamp"].timestamp() * 1000 for e in events
+                  if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Judge wave")
+
+
+def wave_jobs(state, w):
+    """The launch jobs of wave `w` (its idempotency keys name the wave)."""
+    return [j for j in state["jobs"] if f"#w{w}#" in j["tags"].get(TAG, "")]
+
+
 def wave_overheads(events, state, waves):
     """Per wave: seconds from its last server's launch ending (dr-sim's timeline) to the workflow
     entering the wave's final check (Judge wave): what the wave waited for nothing."""
-    judged = sorted(e["timestamp"].timestamp() * 1000 for e in events
-                    if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "Judge wave")
+    judged = judged_ms(events)
     out = []
     for w in range(min(waves, len(judged))):
-        settled = [s["settlesMs"] for j in state["jobs"] if f"#w{w}#" in j["tags"].get(TAG, "")
-                   for s in j["servers"]]
+        settled = [s["settlesMs"] for j in wave_jobs(state, w) for s in j["servers"]]
         if settled:  # the bench's plans hold servers only
             out.append(round((judged[w] - max(settled)) / 1000, 1))
     return out
+
+
+def wave_wakes(events, state, waves, delivered):
+    """Per wave woken by an event, the overhead split in two (seconds): `delivery`, from the last
+    launch to the end of the on-event invocation that resumed the wave's last wait (dr-sim's
+    event, the pump, the harness's queue of deliveries and the invocation: the harness's part),
+    and `afterWake`, from there to the workflow entering Judge wave (Step Functions resuming the
+    wait, then check-status: the workflow's part). Waves not woken by an event are left out."""
+    judged = judged_ms(events)
+    out = []
+    for w in range(min(waves, len(judged))):
+        jobs = wave_jobs(state, w)
+        keys = {f"drs:{j['jobID']}" for j in jobs}
+        settled = max([s["settlesMs"] for j in jobs for s in j["servers"]] or [0])
+        woke = [d.ended * 1000 for d in delivered if isinstance(d.answer, dict)
+                and d.answer.get("outcome") == "RESUMED" and d.answer.get("job") in keys
+                and d.ended * 1000 <= judged[w]]
+        if settled and woke:
+            out.append({"delivery": round((max(woke) - settled) / 1000, 1),
+                        "afterWake": round((judged[w] - max(woke)) / 1000, 1)})
+    return out
+
+
+def invocation_ms(delivered):
+    """The median and the 90th percentile of the on-event invocations' time in the harness (ms)."""
+    took = [(d.ended - d.started) * 1000 for d in delivered]
+    return {"p50": round(median(took)), "p90": round(percentile(took, 90))} if took else None
 
 
 def workflow_costs(sim, handlers, aws, sizes_waves, poll, modes=MODES):
@@ -202,13 +238,20 @@ def workflow_costs(sim, handlers, aws, sizes_waves, poll, modes=MODES):
             # each polled until it would give up): polls of 1 s need a shorter give-up time.
             p["options"] = {"pollIntervalSeconds": poll, "giveUpAfterSeconds": 7200 if poll >= 30 else 300}
             with Engine(handlers, aws) as engine:
+                # dr-sim's job IDs start over after the reset: what the previous run left in the
+                # wake table under a job ID (its reports, its `woken`) must not be taken for this
+                # run's job of the same ID.
+                engine.restart_completion()
                 if mode == "polling":
                     arn = engine.start_definition("dr-orchestrator-bench-polling", polling, p, f"bench-{total}")
                 else:
                     arn = engine.start("recovery-plan", p, f"bench-{total}")
                 result = engine.wait(arn, timeout=3600)
                 events = engine.history(arn)
-                invocations = dict(engine.stats.invocations)
+                completion = engine.completion
+            # Read after the harness closed: the deliveries still in flight have ended.
+            delivered = list(completion.delivery.delivered)
+            invocations = dict(engine.stats.invocations)
             state = sim.state()
             # After the last job of any kind (the drill's TERMINATE jobs end last).
             last_done = max([max(s["settlesMs"] for s in j["servers"]) for j in state["jobs"]] or [0])
@@ -227,6 +270,8 @@ def workflow_costs(sim, handlers, aws, sizes_waves, poll, modes=MODES):
                          "preparedPlanBytes": prepared_plan_bytes(events),
                          "waveOverheadSeconds": per_wave,
                          "maxWaveOverheadSeconds": max(per_wave or [0]),
+                         "wakes": wave_wakes(events, state, waves, delivered),
+                         "onEventMs": invocation_ms(delivered),
                          "overheadSeconds": round((ended - last_done) / 1000, 1)})
     return rows
 
@@ -383,6 +428,16 @@ def report(r):
                      f"| {w['stateTransitions']} | {w['historyEvents']} "
                      f"| {w['largestPayloadBytes'] / 1024:.1f} | {w['lambdaInvocations']} ({w['onEventInvocations']}) "
                      f"| {w['preparedPlanBytes'] / 1024:.1f} |")
+    lines += ["", "Waves woken by an event: the overhead after the last launch, split (worst wave by its total):", "",
+              "| servers | waves woken | event delivered, harness (s) | after the wake, workflow (s) | on-event in the harness, p50 / p90 (ms) |",
+              "| ---: | ---: | ---: | ---: | ---: |"]
+    for w in r["workflow"]:
+        if w["mode"] != "events" or not w.get("wakes"):
+            continue
+        worst = max(w["wakes"], key=lambda x: x["delivery"] + x["afterWake"])
+        ms = w["onEventMs"] or {"p50": "–", "p90": "–"}
+        lines.append(f"| {w['servers']} | {len(w['wakes'])} / {w['waves']} | {worst['delivery']} | {worst['afterWake']} "
+                     f"| {ms['p50']} / {ms['p90']} |")
     return "\n".join(lines)
 
 

@@ -15,7 +15,6 @@ if [[ " $* " == *" --smoke "* ]]; then
   cargo build --quiet -p dr-bench-floor --bin hello-floor
   exec python3 -m bench.bench --binaries target/debug "$@"
 fi
-# The workflow section's `cargo lambda watch --release` builds the ten per-function release
-# binaries itself.
+# The workflow section's `cargo lambda watch --release` builds its release handlers itself.
 cargo build --release --quiet -p dr-orchestrator --bin dr-orchestrator -p dr-bench-floor --bin hello-floor
 exec python3 -m bench.bench "$@"

@@ -17,7 +17,9 @@ deploy rehearsal (rehearsal.deploy) gets them from the stack CloudFormation crea
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import yaml
 from moto.events.models import EventPattern
@@ -114,12 +116,24 @@ def create_rules(events, patterns, target_arn):
         events.put_targets(Rule=name, Targets=[{"Id": "OnEvent", "Arn": target_arn}])
 
 
+class Delivered(NamedTuple):
+    """One invocation of a rule's Lambda target: the event, the rule that matched it, the
+    function, its answer (parsed JSON when it is JSON), and when the invocation started and
+    ended (epoch seconds)."""
+
+    event_id: str
+    rule: str
+    arn: str
+    answer: object
+    started: float
+    ended: float
+
+
 class Delivery:
     """What EventBridge does with one event, on a LocalAws: `self(event)`. Like EventBridge,
     which invokes a rule's Lambda target asynchronously, it hands the invocations to `workers`
     threads (the handlers serve 10 at once) and returns; `drain()` waits for those in flight.
-    `delivered` lists (event id, rule name, function ARN, the function's answer) in the order
-    they were answered; `unmatched` the ids of events no rule matched; `errors` what failed.
+    `delivered` lists a `Delivered` per invocation, in the order they were answered; `unmatched` the ids of events no rule matched; `errors` what failed.
     The rules and their Lambda targets are read once, at the first event (EventBridge does not
     list its rules per event; re-reading them for each of a wave's 250 launch results made the
     harness, not the design, the bulk of a 1,000-server wave's overhead): create the rules
@@ -168,6 +182,7 @@ class Delivery:
                 self.unmatched.append(event.get("id"))
 
     def _invoke(self, event_id, rule, arn, text):
+        started = time.time()
         try:
             answer = self.lam.invoke(FunctionName=arn, Payload=text.encode())
             body = answer["Payload"].read().decode()
@@ -176,7 +191,7 @@ class Delivery:
             except ValueError:
                 pass
             with self._lock:
-                self.delivered.append((event_id, rule, arn, body))
+                self.delivered.append(Delivered(event_id, rule, arn, body, started, time.time()))
         except Exception as e:  # noqa: BLE001 - kept for the tests, as EventBridge's failed invocations
             with self._lock:
                 self.errors.append(f"{event_id} -> {arn}: {type(e).__name__}: {e}")

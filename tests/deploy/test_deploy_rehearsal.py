@@ -189,7 +189,7 @@ def test_the_default_drill_runs_on_the_deployed_state_machine(deployed):
                             "report", "wait-for-jobs", "on-event"}
     # dr-sim's completion events reached on-event through the stack's own two rules, and woke
     # the rounds.
-    assert {rule for _, rule, _, _ in deployed.completion.delivery.delivered} == {
+    assert {d.rule for d in deployed.completion.delivery.delivered} == {
         deployed.physical_id("DrsLaunchResultRule"), deployed.physical_id("BackupRestoreEndedRule")}
     assert waits(events)["woken"] >= 1, waits(events)
     # dr-sim saw one drill job per wave, with the plan's servers, in wave order.

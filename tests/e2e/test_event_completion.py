@@ -36,7 +36,7 @@ def test_a_recovery_completes_through_events_without_waiting_for_a_poll(run, loc
     assert took < LONG_POLL, f"{took:.0f}s: a wait ran to its timeout"
     # Every server's launch result reached on-event through the launch-result rule.
     servers = sum(len(w["sourceServers"]) for w in RECOVERY["waves"])
-    by_rule = [d for d in r.deliveries if d[1] == "DrsLaunchResultRule"]
+    by_rule = [d for d in r.deliveries if d.rule == "DrsLaunchResultRule"]
     assert len(by_rule) == servers, r.deliveries
     assert not r.pump_errors
     # The event is a hint: check-status judged every job as after a poll.
@@ -47,7 +47,7 @@ def test_a_restore_completes_through_the_backup_event(run):
     r = run("restore", RESTORES, poll=LONG_POLL)
     assert r.status == "SUCCEEDED", r.cause
     assert r.waits["timedOut"] == 0 and r.waits["woken"] >= 1, r.waits
-    assert {d[1] for d in r.deliveries} == {"BackupRestoreEndedRule"}
+    assert {d.rule for d in r.deliveries} == {"BackupRestoreEndedRule"}
 
 
 def test_with_every_event_dropped_the_poll_still_completes_the_run(run):
@@ -65,7 +65,7 @@ def test_duplicated_and_late_events_do_no_harm(run):
     assert r.waits["timedOut"] == 0, r.waits
     servers = sum(len(w["sourceServers"]) for w in RECOVERY["waves"])
     assert len(r.deliveries) == 2 * servers, r.deliveries
-    outcomes = [d[3]["outcome"] for d in r.deliveries]
+    outcomes = [d.answer["outcome"] for d in r.deliveries]
     # Each job resumed its round once; every other copy found the job already woken.
     assert outcomes.count("RESUMED") == len(r.jobs()), outcomes
     assert set(outcomes) <= {"RESUMED", "NOT_YET"}, outcomes

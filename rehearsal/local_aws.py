@@ -11,7 +11,7 @@ another terminal (SendTaskSuccess / SendTaskFailure).
         aws.route = forwarder(handlers, stats)   # Lambda invokes go to the real handlers
         aws.client("stepfunctions").start_execution(...)
 
-moto 5.2.1 is adjusted in eight places while a LocalAws runs, each explained where it is done
+moto 5.2.1 is adjusted in nine places while a LocalAws runs, each explained where it is done
 (`_adjust`), and put back on exit:
 
 1. MOTO_PORT: the Step Functions interpreter calls Lambda, SNS, SQS, ... with boto3 at
@@ -27,6 +27,7 @@ moto 5.2.1 is adjusted in eight places while a LocalAws runs, each explained whe
    an answer after the task's timeout, writing a TaskSucceeded after the TaskTimedOut).
 8. A task's timeout is computed even when its frame ended before the task's thread started
    (moto wrote the state's input as `timeoutInSeconds`, and the history could not be read).
+9. Tests only: task timeouts and Wait states can be made shorter (`LocalAws.time_scaled`).
 
 6 and 7 make the local AWS as strict as AWS where moto is more lenient: without them, two
 `on-event` calls at the same moment could both claim a wake and both resume the same task, and
@@ -37,6 +38,7 @@ LocalAws may run in a process at a time (`LocalAws.current`), and on exit it sto
 still running and resets moto, so the next one starts empty.
 """
 
+import contextlib
 import datetime
 import functools
 import json
@@ -57,6 +59,7 @@ from moto.stepfunctions.parser.asl.component.state import state as parser_state
 from moto.core.exceptions import AWSError
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError, Timeout
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackPoolManager
 from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -117,14 +120,28 @@ def _time_out_callbacks(evaluate):
     return with_timeout
 
 
+def _scaled(seconds):
+    """`seconds` times the running LocalAws's `time_scale` (tests only), at least a second."""
+    aws = LocalAws.current
+    scale = aws.time_scale if aws is not None else 1
+    return seconds if scale == 1 or seconds <= 0 else max(1, round(seconds * scale))
+
+
 def _always_computed(eval_body):
-    """A timeout's `eval`: its seconds on the stack, even on a frame that has ended."""
+    """A timeout's `eval`: its seconds on the stack, even on a frame that has ended (scaled,
+    see `_scaled`)."""
 
     @functools.wraps(eval_body)
     def evaluate(timeout, env):
         eval_body(timeout, env)
+        env.stack.append(_scaled(env.stack.pop()))
 
     return evaluate
+
+
+def _scaled_wait(wait, env):
+    """A Wait state's `_eval_body`, its seconds scaled (see `_scaled`)."""
+    wait._wait_interval(env=env, wait_seconds=_scaled(wait._get_wait_seconds(env=env)))
 
 
 class _AwsTime(datetime.datetime):
@@ -156,7 +173,8 @@ class LocalAws:
 
     `route`: what a Lambda invoke runs, a callable with moto's LambdaBackend.invoke signature
     (rehearsal.harness.forwarder builds one); None answers every invoke with a function error.
-    `state` is a dict for the users of this server (e.g. what Engine created once)."""
+    `state` is a dict for the users of this server (e.g. what Engine created once).
+    `time_scale` (tests only, see `time_scaled`) multiplies task timeouts and Wait states."""
 
     current = None
 
@@ -165,9 +183,22 @@ class LocalAws:
         self.port = None
         self.route = None
         self.state = {}
+        self.time_scale = 1
         self._server = None
         self._saved = {}
         self._names = {}
+
+    @contextlib.contextmanager
+    def time_scaled(self, scale):
+        """Tests only: while in the block, a task's timeout (TimeoutSeconds, TimeoutSecondsPath:
+        an approval's wait, a round's poll) and a Wait state (a drill keeping its instances)
+        last `scale` times as long, at least a second, so a test of a time the plan cannot set
+        below a minute takes seconds. The definitions and the plan's limits are unchanged."""
+        self.time_scale = scale
+        try:
+            yield
+        finally:
+            self.time_scale = 1
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -302,8 +333,13 @@ class LocalAws:
         #    from the state's input whether or not the frame still runs.
         self._saved["timeout_eval"] = Timeout.eval
         Timeout.eval = _always_computed(Timeout._eval_body)
+        # 9. Tests only (`time_scaled`): a Wait state waits `time_scale` times its seconds.
+        self._saved["wait_eval_body"] = WaitFunction._eval_body
+        WaitFunction._eval_body = _scaled_wait
 
     def _revert(self):
+        if "wait_eval_body" in self._saved:
+            WaitFunction._eval_body = self._saved.pop("wait_eval_body")
         if "timeout_eval" in self._saved:
             Timeout.eval = self._saved.pop("timeout_eval")
         if "evaluate_with_timeout" in self._saved:

@@ -53,7 +53,7 @@ nice -n 19 bash scripts/check_deploy.sh > "$logs/deploy.log" 2>&1 &
 deploy=$!
 
 say "pytest (two workers, a test file each at a time): boto3 conformance of the local endpoint, the transformed template, the browser check, end-to-end workflows and run reports, the deploy rehearsal"
-DR_REQUIRE_BROWSER=1 python3 -m pytest -q -n 2 --dist loadfile \
+DR_REQUIRE_BROWSER=1 python3 -m pytest -q -n 2 --dist loadfile --durations=15 \
   tests/conformance tests/template tests/browser tests/e2e tests/deploy rehearsal
 
 say "benchmark smoke run (no timing is asserted; the full run is bash bench/run.sh)"

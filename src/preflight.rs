@@ -701,6 +701,7 @@ mod tests {
     const A: &str = "s-aaaaaaaaaaaaaaaaa";
     const B: &str = "s-bbbbbbbbbbbbbbbbb";
     const C: &str = "s-ccccccccccccccccc";
+    const D: &str = "s-ddddddddddddddddd";
 
     #[test]
     fn selectors_pick_servers_carrying_every_tag_and_report_conflicts() {
@@ -752,8 +753,9 @@ mod tests {
             (A, &[], "STALLED", "PT0S"),
             (B, &[], "CONTINUOUS", "PT1H"),
             (C, &[], "BACKLOG", "PT1M"),
+            (D, &[], "CONTINUOUS", "about a minute"),
         ]);
-        let waves = [wave(&[A, B, C, "s-zzzzzzzzzzzzzzzzz"], None)];
+        let waves = [wave(&[A, B, C, "s-zzzzzzzzzzzzzzzzz", D], None)];
         let (servers, mut findings) = resolve(&waves, &inv);
         findings.extend(replication(&waves, &servers, &inv, 900));
         let got: Vec<(Severity, &str, &str)> = findings
@@ -768,7 +770,13 @@ mod tests {
                 (Blocking, "NOT_REPLICATING", "waves[0].sourceServers[0]"),
                 (Blocking, "LAG_TOO_HIGH", "waves[0].sourceServers[1]"),
                 (Warning, "NOT_REPLICATING", "waves[0].sourceServers[2]"),
+                (Warning, "LAG_UNKNOWN", "waves[0].sourceServers[4]"),
             ]
+        );
+        assert!(
+            findings[4].message.contains("\"about a minute\""),
+            "{}",
+            findings[4].message
         );
         assert!(
             findings[1].message.contains("STALLED"),

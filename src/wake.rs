@@ -253,15 +253,38 @@ mod tests {
         assert!(
             matches!(validate(&empty), Err(TaskError::InvalidInput { field, .. }) if field == "token")
         );
+        // SendTaskSuccess takes a token of 1 to 2048 characters.
         let long = WaitInput {
             jobs: vec![],
-            token: "t".repeat(MAX_TOKEN_CHARS + 1),
+            token: "t".repeat(2049),
         };
-        assert!(validate(&long).is_err());
+        assert!(
+            matches!(validate(&long), Err(TaskError::InvalidInput { field, .. }) if field == "token")
+        );
         let ok = WaitInput {
             jobs: vec![],
-            token: "t".repeat(MAX_TOKEN_CHARS),
+            token: "t".repeat(2048),
         };
         assert!(validate(&ok).is_ok());
+        // A round holds at most maxConcurrentJobs (20) jobs: a wait of 21 is not a round's.
+        let job = |n: usize| -> Tracked {
+            serde_json::from_value(json!({"kind": "DRS_JOB", "jobID": format!("drsjob-{n}"),
+                                          "operation": "DRILL", "sourceServerIDs": ["s-1"]}))
+            .unwrap()
+        };
+        let twenty = WaitInput {
+            jobs: (0..20).map(job).collect(),
+            token: "t".into(),
+        };
+        assert!(validate(&twenty).is_ok());
+        let twenty_one = WaitInput {
+            jobs: (0..21).map(job).collect(),
+            token: "t".into(),
+        };
+        let err = validate(&twenty_one).unwrap_err();
+        assert!(
+            matches!(&err, TaskError::InvalidInput { field, constraint } if field == "jobs" && constraint.contains("got 21")),
+            "{err:?}"
+        );
     }
 }

@@ -51,6 +51,7 @@ pub async fn add_faults(State(shared): State<Shared>, bytes: Bytes) -> Response 
     }
     f.fail_launch.extend(add.fail_launch);
     f.slow_launch.extend(add.slow_launch);
+    f.slow_terminate.extend(add.slow_terminate);
     f.fail_terminate.extend(add.fail_terminate);
     f.failback_state.extend(add.failback_state);
     f.throttle.extend(add.throttle);

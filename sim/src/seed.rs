@@ -202,6 +202,9 @@ pub struct Faults {
     /// longer: a slow boot, which holds the server in an active job (another job of it gets
     /// `ConflictException`).
     pub slow_launch: BTreeMap<String, f64>,
+    /// Source server ID → wall-clock seconds (not scaled) the termination of its recovery
+    /// instance takes longer: its TERMINATE job stays active meanwhile.
+    pub slow_terminate: BTreeMap<String, f64>,
     /// Source server ID → the reason the termination of its recovery instance fails (its
     /// TERMINATE job reports the instance `FAILED`, and the instance stays).
     pub fail_terminate: BTreeMap<String, String>,
@@ -426,9 +429,14 @@ impl Faults {
                 ));
             }
         }
-        for (id, s) in &self.slow_launch {
-            if !(*s >= 0.0 && s.is_finite()) {
-                return Err(format!("slowLaunch.{id}: {s} is not a number of seconds"));
+        for (name, slow) in [
+            ("slowLaunch", &self.slow_launch),
+            ("slowTerminate", &self.slow_terminate),
+        ] {
+            for (id, s) in slow {
+                if !(*s >= 0.0 && s.is_finite()) {
+                    return Err(format!("{name}.{id}: {s} is not a number of seconds"));
+                }
             }
         }
         for (name, seconds) in [
@@ -574,6 +582,8 @@ impl Seed {
 mod tests {
     use super::*;
 
+    const S1: &str = "s-0a1b2c3d4e5f60001";
+
     #[test]
     fn generated_servers_carry_the_tags_and_their_wave() {
         let seed: Seed = serde_json::from_value(serde_json::json!({
@@ -628,30 +638,69 @@ mod tests {
     }
 
     #[test]
-    fn invalid_values_are_rejected() {
-        let bad = |v: serde_json::Value| serde_json::from_value::<Seed>(v).unwrap().validate();
-        assert!(bad(
-            serde_json::json!({"sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001",
-            "hostname": "h", "replicationState": "BROKEN"}]})
-        )
-        .is_err());
-        assert!(bad(serde_json::json!({"sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001",
-            "hostname": "h", "recoverySnapshots": [{"snapshotID": "pit-1", "expectedTimestamp": "2026-01-01T00:00:00Z"}]}]})).is_err());
-        assert!(bad(
-            serde_json::json!({"generatedSourceServers": {"count": 1, "prefix": "f",
-            "waveTag": {"key": "w", "waves": 0}}})
-        )
-        .is_err());
-        assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "NOPE"}}}})).is_err());
-        assert!(bad(serde_json::json!({"faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "STALLED", "lagSeconds": 60}}}})).is_err());
+    fn invalid_values_are_rejected_naming_what_is_wrong() {
+        let bad = |v: serde_json::Value| {
+            serde_json::from_value::<Seed>(v)
+                .unwrap()
+                .validate()
+                .unwrap_err()
+        };
+        let server = |extra: serde_json::Value| {
+            let mut s = serde_json::json!({"sourceServerID": S1, "hostname": "h"});
+            s.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            s
+        };
+        let cases = [
+            (
+                serde_json::json!({"sourceServers": [server(serde_json::json!({"replicationState": "BROKEN"}))]}),
+                format!("{S1}: replicationState \"BROKEN\" is not a DataReplicationState"),
+            ),
+            (
+                serde_json::json!({"sourceServers": [server(serde_json::json!({"recoverySnapshots": [
+                    {"snapshotID": "pit-1", "expectedTimestamp": "2026-01-01T00:00:00Z"}]}))]}),
+                format!("{S1}: snapshotID \"pit-1\" is not pit- and 17 alphanumerics"),
+            ),
+            (
+                serde_json::json!({"generatedSourceServers": {"count": 1, "prefix": "f",
+                    "waveTag": {"key": "w", "waves": 0}}}),
+                "generatedSourceServers.waveTag.waves must be at least 1".to_owned(),
+            ),
+            (
+                serde_json::json!({"sourceServers": [server(serde_json::json!({}))],
+                    "faults": {"replication": {S1: {"state": "NOPE"}}}}),
+                format!("replication.{S1}.state: \"NOPE\" is not a DataReplicationState"),
+            ),
+            (
+                serde_json::json!({"faults": {"replication": {S1: {"state": "STALLED", "lagSeconds": 60}}}}),
+                format!("faults.replication: no source server {S1}"),
+            ),
+            (
+                serde_json::json!({"sourceServers": [server(serde_json::json!({}))],
+                    "faults": {"slowTerminate": {S1: -1.0}}}),
+                format!("slowTerminate.{S1}: -1 is not a number of seconds"),
+            ),
+            (
+                serde_json::json!({"sourceServers": [server(serde_json::json!({}))],
+                    "generatedSourceServers": {"count": 3, "prefix": "fleet"},
+                    "faults": {"replication": {"s-fleet000000000003": {}}}}),
+                "faults.replication: no source server s-fleet000000000003".to_owned(),
+            ),
+        ];
+        for (seed, expected) in cases {
+            assert_eq!(bad(seed.clone()), expected, "{seed}");
+        }
+        // The same values, each where it is allowed, make a valid seed.
         let seed = serde_json::json!({
-            "sourceServers": [{"sourceServerID": "s-0a1b2c3d4e5f60001", "hostname": "h"}],
+            "sourceServers": [server(serde_json::json!({}))],
             "generatedSourceServers": {"count": 3, "prefix": "fleet"},
-            "faults": {"replication": {"s-0a1b2c3d4e5f60001": {"state": "STALLED", "lagSeconds": 60},
-                                       "s-fleet000000000002": {"lagSeconds": 5}}}});
-        assert!(bad(seed.clone()).is_ok());
-        let mut unknown = seed;
-        unknown["faults"]["replication"]["s-fleet000000000003"] = serde_json::json!({});
-        assert!(bad(unknown).is_err());
+            "faults": {"replication": {S1: {"state": "STALLED", "lagSeconds": 60},
+                                       "s-fleet000000000002": {"lagSeconds": 5}},
+                       "slowTerminate": {S1: 0.5}}});
+        assert_eq!(
+            serde_json::from_value::<Seed>(seed).unwrap().validate(),
+            Ok(())
+        );
     }
 }

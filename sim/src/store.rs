@@ -373,7 +373,7 @@ impl Store {
         let launch = self.scaled_ms(self.timing.server_launch_seconds);
         let stagger = self.timing.server_stagger_seconds;
         let slow = if initiated_by == Initiated::TerminateRecoveryInstances {
-            BTreeMap::new()
+            self.faults.slow_terminate.clone()
         } else {
             self.faults.slow_launch.clone()
         };

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::aws::{self, executions, recovery_instances as drs};
-use crate::cleanup::{self, Refusal, MAX_LISTED};
+use crate::cleanup::{self, InstanceFacts, JobFacts, Refusal, MAX_LISTED};
 use crate::error::TaskError;
 use crate::idempotency::EXECUTION_TAG;
 use crate::{config, contract};
@@ -63,7 +63,130 @@ pub struct SweepReport {
     #[serde(rename = "terminateJobIDs")]
     pub terminate_job_ids: Vec<String>,
     /// Instances left alone, by reason.
-    pub left_alone: BTreeMap<String, usize>,
+    pub left_alone: BTreeMap<LeftAlone, usize>,
+}
+
+/// Why the sweep left an instance alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LeftAlone {
+    /// DRS does not say it is a drill instance.
+    RealRecoveryInstance,
+    /// A drill instance whose job is not a drill job this project started.
+    NotLaunchedByDrOrchestrator,
+    /// Our drill job, without the execution tag: no run to ask about.
+    NoExecutionTag,
+    /// The execution tag names a workflow this deployment does not name.
+    AnotherDeploymentsDrill,
+    /// Not older than the sweep's maximum age.
+    YoungerThanMaxAge,
+    /// Its run still goes: the run cleans up after itself.
+    ExecutionStillRunning,
+    /// Its execution could not be read (access denied): never taken for ended.
+    ExecutionNotReadable,
+    /// A TERMINATE job that has not ended already holds it.
+    AlreadyTerminating,
+}
+
+impl LeftAlone {
+    /// The name the report uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            LeftAlone::RealRecoveryInstance => "REAL_RECOVERY_INSTANCE",
+            LeftAlone::NotLaunchedByDrOrchestrator => "NOT_LAUNCHED_BY_DR_ORCHESTRATOR",
+            LeftAlone::NoExecutionTag => "NO_EXECUTION_TAG",
+            LeftAlone::AnotherDeploymentsDrill => "ANOTHER_DEPLOYMENTS_DRILL",
+            LeftAlone::YoungerThanMaxAge => "YOUNGER_THAN_MAX_AGE",
+            LeftAlone::ExecutionStillRunning => "EXECUTION_STILL_RUNNING",
+            LeftAlone::ExecutionNotReadable => "EXECUTION_NOT_READABLE",
+            LeftAlone::AlreadyTerminating => "ALREADY_TERMINATING",
+        }
+    }
+}
+
+/// What the sweep decided so far: the instances it may terminate, and the others by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sorting {
+    pub candidates: Vec<Swept>,
+    pub left_alone: BTreeMap<LeftAlone, usize>,
+}
+
+impl Sorting {
+    fn leave(&mut self, why: LeftAlone) {
+        *self.left_alone.entry(why).or_default() += 1;
+    }
+}
+
+/// The first sort, from what DRS lists (no other call): the drill instances of this
+/// deployment's runs (`scope.workflows`) older than `max_age_hours` at `now` (epoch seconds),
+/// which the guard ([`cleanup::may_terminate`]) lets a sweep terminate.
+pub fn sort_out(
+    instances: &[InstanceFacts],
+    jobs: &BTreeMap<String, JobFacts>,
+    workflows: &[String],
+    max_age_hours: u64,
+    now: i64,
+) -> Sorting {
+    let mut sorting = Sorting::default();
+    for instance in instances {
+        match cleanup::may_terminate(instance, jobs, None) {
+            Err(Refusal::NotADrill) => sorting.leave(LeftAlone::RealRecoveryInstance),
+            Err(_) => sorting.leave(LeftAlone::NotLaunchedByDrOrchestrator),
+            Ok(()) => {
+                let job = &jobs[instance.job_id.as_deref().unwrap_or_default()];
+                let tag = job.tags.get(EXECUTION_TAG).map(String::as_str);
+                let execution = match owner(tag, workflows) {
+                    Owner::Untagged => {
+                        sorting.leave(LeftAlone::NoExecutionTag);
+                        continue;
+                    }
+                    Owner::Elsewhere => {
+                        sorting.leave(LeftAlone::AnotherDeploymentsDrill);
+                        continue;
+                    }
+                    Owner::Ours(execution) => execution,
+                };
+                let age_hours = job
+                    .created
+                    .map_or(0, |c| u64::try_from(now - c).unwrap_or(0) / 3600);
+                if age_hours < max_age_hours {
+                    sorting.leave(LeftAlone::YoungerThanMaxAge);
+                    continue;
+                }
+                sorting.candidates.push(Swept {
+                    recovery_instance_id: instance.recovery_instance_id.clone(),
+                    source_server_id: instance.source_server_id.clone(),
+                    job_id: job.job_id.clone(),
+                    age_hours,
+                    execution,
+                });
+            }
+        }
+    }
+    sorting
+}
+
+/// The second sort: of the candidates, those whose run has ended (`running`: per execution,
+/// whether it runs, `None` when it could not be read) and that no unfinished TERMINATE job
+/// holds (`busy`).
+pub fn settle(
+    mut sorting: Sorting,
+    running: &BTreeMap<String, Option<bool>>,
+    busy: &BTreeSet<String>,
+) -> Sorting {
+    let mut swept = Vec::new();
+    for c in std::mem::take(&mut sorting.candidates) {
+        match running.get(&c.execution).copied().flatten() {
+            Some(true) => sorting.leave(LeftAlone::ExecutionStillRunning),
+            None => sorting.leave(LeftAlone::ExecutionNotReadable),
+            Some(false) if busy.contains(&c.recovery_instance_id) => {
+                sorting.leave(LeftAlone::AlreadyTerminating)
+            }
+            Some(false) => swept.push(c),
+        }
+    }
+    sorting.candidates = swept;
+    sorting
 }
 
 /// What the sweeper may touch: drills of these workflows, older than this.
@@ -146,8 +269,6 @@ pub async fn handle(
     let now = i64::try_from(aws::epoch_seconds()).unwrap_or(i64::MAX);
 
     let instances = drs::recovery_instances(drs_client, None).await?;
-    let mut left_alone: BTreeMap<String, usize> = BTreeMap::new();
-    let mut leave = |why: &str| *left_alone.entry(why.to_owned()).or_default() += 1;
     let job_ids: Vec<String> = instances
         .iter()
         .filter(|i| i.is_drill == Some(true))
@@ -160,48 +281,12 @@ pub async fn handle(
         .into_iter()
         .map(|(id, j)| (id, j.facts))
         .collect();
-
-    let mut candidates = Vec::new();
-    for instance in &instances {
-        match cleanup::may_terminate(instance, &jobs, None) {
-            Err(Refusal::NotADrill) => leave("REAL_RECOVERY_INSTANCE"),
-            Err(_) => leave("NOT_LAUNCHED_BY_DR_ORCHESTRATOR"),
-            Ok(()) => {
-                let job = &jobs[instance.job_id.as_deref().unwrap_or_default()];
-                let tag = job.tags.get(EXECUTION_TAG).map(String::as_str);
-                let execution = match owner(tag, &scope.workflows) {
-                    Owner::Untagged => {
-                        leave("NO_EXECUTION_TAG");
-                        continue;
-                    }
-                    Owner::Elsewhere => {
-                        leave("ANOTHER_DEPLOYMENTS_DRILL");
-                        continue;
-                    }
-                    Owner::Ours(execution) => execution,
-                };
-                let age_hours = job
-                    .created
-                    .map_or(0, |c| u64::try_from(now - c).unwrap_or(0) / 3600);
-                if age_hours < max_age_hours {
-                    leave("YOUNGER_THAN_MAX_AGE");
-                    continue;
-                }
-                candidates.push(Swept {
-                    recovery_instance_id: instance.recovery_instance_id.clone(),
-                    source_server_id: instance.source_server_id.clone(),
-                    job_id: job.job_id.clone(),
-                    age_hours,
-                    execution,
-                });
-            }
-        }
-    }
+    let sorting = sort_out(&instances, &jobs, &scope.workflows, max_age_hours, now);
 
     // One question per execution: is it still running? One the sweeper may not read (its
     // role reads only this deployment's workflows) is left alone, not taken for ended.
     let mut running: BTreeMap<String, Option<bool>> = BTreeMap::new();
-    for c in &candidates {
+    for c in &sorting.candidates {
         if !running.contains_key(&c.execution) {
             let is = match executions::is_running(sfn, &c.execution).await {
                 Ok(is) => Some(is),
@@ -209,14 +294,6 @@ pub async fn handle(
                 Err(other) => return Err(other),
             };
             running.insert(c.execution.clone(), is);
-        }
-    }
-    let mut swept = Vec::new();
-    for c in candidates {
-        match running[&c.execution] {
-            Some(true) => leave("EXECUTION_STILL_RUNNING"),
-            None => leave("EXECUTION_NOT_READABLE"),
-            Some(false) => swept.push(c),
         }
     }
 
@@ -230,13 +307,10 @@ pub async fn handle(
         .filter(|j| j.facts.initiated_by == "TERMINATE_RECOVERY_INSTANCES" && !j.completed)
         .flat_map(|j| j.instances.iter().map(|(id, _, _)| id.clone()))
         .collect();
-    swept.retain(|s| {
-        let free = !busy.contains(&s.recovery_instance_id);
-        if !free {
-            *left_alone.entry("ALREADY_TERMINATING".into()).or_default() += 1;
-        }
-        free
-    });
+    let Sorting {
+        candidates: mut swept,
+        left_alone,
+    } = settle(sorting, &running, &busy);
     let ids: Vec<String> = swept
         .iter()
         .map(|s| s.recovery_instance_id.clone())
@@ -251,7 +325,7 @@ pub async fn handle(
         } else {
             left_alone
                 .iter()
-                .map(|(k, v)| format!("{v} {k}"))
+                .map(|(k, v)| format!("{v} {}", k.name()))
                 .collect::<Vec<_>>()
                 .join(", ")
         }
@@ -302,6 +376,169 @@ mod tests {
                 "{elsewhere}"
             );
         }
+    }
+
+    const OURS: &str =
+        "arn:aws:states:eu-west-1:123456789012:execution:payments-dr-recovery-plan:drill-7";
+    const NOW: i64 = 1_800_000_000;
+
+    fn job(id: &str, by: &str, key: Option<&str>, execution: Option<&str>, hours: i64) -> JobFacts {
+        let mut tags = BTreeMap::new();
+        if let Some(key) = key {
+            tags.insert(
+                crate::idempotency::IDEMPOTENCY_TAG.to_owned(),
+                key.to_owned(),
+            );
+        }
+        if let Some(execution) = execution {
+            tags.insert(EXECUTION_TAG.to_owned(), execution.to_owned());
+        }
+        JobFacts {
+            job_id: id.into(),
+            initiated_by: by.into(),
+            tags,
+            created: Some(NOW - hours * 3600),
+        }
+    }
+
+    fn instance(n: usize, job: &str, is_drill: Option<bool>) -> InstanceFacts {
+        InstanceFacts {
+            recovery_instance_id: format!("i-{n:017}"),
+            source_server_id: Some(format!("s-{n:017}")),
+            job_id: Some(job.into()),
+            is_drill,
+            failback_state: None,
+        }
+    }
+
+    /// One instance per reason, and one to sweep: the jobs, instances, and what each is.
+    fn estate() -> (BTreeMap<String, JobFacts>, Vec<InstanceFacts>) {
+        let elsewhere = OURS.replace("payments-dr-recovery-plan", "other-stack-recovery-plan");
+        let jobs = [
+            job("j-old", "START_DRILL", Some("r#w0#b0"), Some(OURS), 30),
+            job("j-real", "START_RECOVERY", Some("r#w0#b1"), Some(OURS), 30),
+            job("j-hand", "START_DRILL", None, Some(OURS), 30),
+            job("j-untagged", "START_DRILL", Some("r#w0#b2"), None, 30),
+            job(
+                "j-other",
+                "START_DRILL",
+                Some("r#w0#b3"),
+                Some(&elsewhere),
+                30,
+            ),
+            job("j-young", "START_DRILL", Some("r#w0#b4"), Some(OURS), 23),
+        ];
+        let instances = vec![
+            instance(0, "j-old", Some(true)),
+            instance(1, "j-real", Some(false)),
+            instance(2, "j-real", None),
+            instance(3, "j-hand", Some(true)),
+            instance(4, "j-gone", Some(true)),
+            instance(5, "j-untagged", Some(true)),
+            instance(6, "j-other", Some(true)),
+            instance(7, "j-young", Some(true)),
+        ];
+        (
+            jobs.into_iter().map(|j| (j.job_id.clone(), j)).collect(),
+            instances,
+        )
+    }
+
+    #[test]
+    fn the_first_sort_keeps_only_old_drill_instances_of_this_deployments_runs() {
+        let (jobs, instances) = estate();
+        let sorting = sort_out(&instances, &jobs, &[RECOVERY_PLAN.to_owned()], 24, NOW);
+        assert_eq!(
+            sorting.candidates,
+            [Swept {
+                recovery_instance_id: "i-00000000000000000".into(),
+                source_server_id: Some("s-00000000000000000".into()),
+                job_id: "j-old".into(),
+                age_hours: 30,
+                execution: OURS.into(),
+            }]
+        );
+        use LeftAlone::*;
+        assert_eq!(
+            sorting.left_alone,
+            BTreeMap::from([
+                (RealRecoveryInstance, 2),
+                (NotLaunchedByDrOrchestrator, 2),
+                (NoExecutionTag, 1),
+                (AnotherDeploymentsDrill, 1),
+                (YoungerThanMaxAge, 1),
+            ])
+        );
+        // At exactly the maximum age an instance is old enough; an hour younger it is not.
+        let sorting = sort_out(&instances, &jobs, &[RECOVERY_PLAN.to_owned()], 30, NOW);
+        assert_eq!(sorting.candidates.len(), 1);
+        let sorting = sort_out(&instances, &jobs, &[RECOVERY_PLAN.to_owned()], 31, NOW);
+        assert!(sorting.candidates.is_empty());
+        assert_eq!(sorting.left_alone[&YoungerThanMaxAge], 2);
+    }
+
+    #[test]
+    fn the_second_sort_sweeps_only_ended_runs_instances_nobody_is_terminating() {
+        let swept = |n: usize, execution: &str| Swept {
+            recovery_instance_id: format!("i-{n}"),
+            source_server_id: None,
+            job_id: "j".into(),
+            age_hours: 30,
+            execution: execution.into(),
+        };
+        let sorting = Sorting {
+            candidates: vec![
+                swept(0, "ended"),
+                swept(1, "running"),
+                swept(2, "unreadable"),
+                swept(3, "ended"),
+                swept(4, "never asked"),
+            ],
+            left_alone: BTreeMap::from([(LeftAlone::NoExecutionTag, 1)]),
+        };
+        let running = BTreeMap::from([
+            ("ended".to_owned(), Some(false)),
+            ("running".to_owned(), Some(true)),
+            ("unreadable".to_owned(), None),
+        ]);
+        let busy = BTreeSet::from(["i-3".to_owned()]);
+        let settled = settle(sorting, &running, &busy);
+        assert_eq!(settled.candidates, [swept(0, "ended")]);
+        use LeftAlone::*;
+        assert_eq!(
+            settled.left_alone,
+            BTreeMap::from([
+                (NoExecutionTag, 1),
+                (ExecutionStillRunning, 1),
+                (ExecutionNotReadable, 2),
+                (AlreadyTerminating, 1),
+            ])
+        );
+    }
+
+    #[test]
+    fn the_report_names_each_reason_as_the_readme_does() {
+        use LeftAlone::*;
+        for reason in [
+            RealRecoveryInstance,
+            NotLaunchedByDrOrchestrator,
+            NoExecutionTag,
+            AnotherDeploymentsDrill,
+            YoungerThanMaxAge,
+            ExecutionStillRunning,
+            ExecutionNotReadable,
+            AlreadyTerminating,
+        ] {
+            assert_eq!(
+                serde_json::to_value(reason).unwrap(),
+                serde_json::json!(reason.name())
+            );
+        }
+        let map = BTreeMap::from([(AlreadyTerminating, 2)]);
+        assert_eq!(
+            serde_json::to_string(&map).unwrap(),
+            r#"{"ALREADY_TERMINATING":2}"#
+        );
     }
 
     #[test]

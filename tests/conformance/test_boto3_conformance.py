@@ -14,6 +14,10 @@ S3 = "s-0a1b2c3d4e5f60003"
 EFS_RP = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
 EBS_RP = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0"
 
+# Each test starts from the endpoint's seed and creates the jobs it reads: none depends on
+# another having run first, or on the order they run in.
+pytestmark = pytest.mark.usefixtures("fresh_sim")
+
 
 def wait_job(c, job_id):
     for _ in range(200):
@@ -22,6 +26,12 @@ def wait_job(c, job_id):
             return job
         time.sleep(0.05)
     raise AssertionError(f"{job_id} never completed")
+
+
+def launched(c, server, is_drill):
+    """Recovers `server` (a drill or a real recovery) and waits for its job: the job."""
+    job = c.start_recovery(isDrill=is_drill, sourceServers=[{"sourceServerID": server}])["job"]
+    return wait_job(c, job["jobID"])
 
 
 def test_start_recovery_answers_202_with_a_job(drs):
@@ -40,10 +50,10 @@ def test_start_recovery_answers_202_with_a_job(drs):
 
 def test_describe_jobs_filters_by_date_and_paginates(drs):
     c, rec = drs
-    c.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": S3}])
+    mine = {c.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": s}])["job"]["jobID"] for s in (S1, S2)}
     everything = c.describe_jobs()["items"]
     rec.check(200)
-    assert len(everything) >= 2
+    assert {j["jobID"] for j in everything} == mine
     pages = list(c.get_paginator("describe_jobs").paginate(PaginationConfig={"PageSize": 1}))
     assert len(pages) == len(everything)
     future = c.describe_jobs(filters={"fromDate": "2999-01-01T00:00:00Z"})["items"]
@@ -54,8 +64,7 @@ def test_describe_jobs_filters_by_date_and_paginates(drs):
 
 def test_job_log_items_source_servers_and_recovery_instances(drs):
     c, rec = drs
-    job_id = c.describe_jobs()["items"][0]["jobID"]
-    wait_job(c, job_id)
+    job_id = launched(c, S1, is_drill=False)["jobID"]
     log = c.describe_job_log_items(jobID=job_id)["items"]
     rec.check(200)
     assert log[0]["event"] == "JOB_START" and log[-1]["event"] == "JOB_END"
@@ -69,14 +78,15 @@ def test_job_log_items_source_servers_and_recovery_instances(drs):
 
 def test_failback_and_terminate_start_jobs(drs):
     c, rec = drs
+    launched(c, S1, is_drill=False)
+    launched(c, S3, is_drill=True)
     instance = c.describe_recovery_instances(filters={"sourceServerIDs": [S1]})["items"][0]["recoveryInstanceID"]
     job = c.start_failback_launch(recoveryInstanceIDs=[instance])["job"]
     rec.check(200)
     assert job["initiatedBy"] == "FAILBACK"
     wait_job(c, job["jobID"])
     drill = c.describe_recovery_instances(filters={"sourceServerIDs": [S3]})["items"]
-    wait_job(c, c.describe_jobs()["items"][1]["jobID"])
-    drill = c.describe_recovery_instances(filters={"sourceServerIDs": [S3]})["items"]
+    assert len(drill) == 1 and drill[0]["isDrill"] is True
     term = c.terminate_recovery_instances(recoveryInstanceIDs=[drill[0]["recoveryInstanceID"]])["job"]
     rec.check(200)
     assert term["type"] == "TERMINATE"

@@ -52,6 +52,29 @@ def test_a_drill_ends_with_every_instance_it_launched_terminated(run):
     assert r.approval_requests == [], "a drill does not wait for approval unless its plan says so"
 
 
+def test_a_drill_keeps_its_instances_the_minutes_its_plan_says_then_terminates_them(run, local):
+    p = plan("recovery-drill.json")
+    p.setdefault("options", {})["keepDrillInstancesMinutes"] = 1
+    # The local Step Functions waits a tenth of each Wait: 6 s for the minute.
+    with local[1].time_scaled(0.1):
+        r = run("recovery-plan", p)
+    assert r.status == "SUCCEEDED", r.cause
+    assert r.output["cleanup"]["state"] == "CLEANED", r.output["cleanup"]
+    assert existing_instances(r.sim) == {}
+    # The run waited its minute (scaled) after the last wave, and only then started terminating.
+    names = [(e["type"], (e.get("stateEnteredEventDetails") or e.get("stateExitedEventDetails") or {}).get("name"))
+             for e in r.events]
+    entered_keep = names.index(("WaitStateEntered", "Keep drill instances"))
+    exited_keep = names.index(("WaitStateExited", "Keep drill instances"))
+    keep = json.loads(r.events[entered_keep]["stateEnteredEventDetails"]["input"])
+    assert keep["cleanup"]["keepSeconds"] == 60, keep["cleanup"]
+    waited = (r.events[exited_keep]["timestamp"] - r.events[entered_keep]["timestamp"]).total_seconds()
+    assert waited >= 5, waited
+    last_wave = max(i for i, n in enumerate(names) if n[1] == "Judge wave")
+    first_cleanup = names.index(("TaskStateEntered", "Terminate drill instances"))
+    assert last_wave < entered_keep < exited_keep < first_cleanup, names[last_wave:first_cleanup + 1]
+
+
 def test_a_drill_whose_second_wave_fails_terminates_the_first_waves_instances_then_fails(run):
     bad = "s-0a1b2c3d4e5f60005"  # wave 1 (application)
     r = run("recovery-plan", plan("recovery-drill.json"),
@@ -119,10 +142,12 @@ def test_a_drill_wave_marked_pause_before_waits_and_a_rejection_still_cleans_up(
     assert existing_instances(r.sim) == {}
 
 
-def test_an_unanswered_approval_ends_the_run_with_approval_timed_out(run):
+def test_an_unanswered_approval_ends_the_run_with_approval_timed_out(run, local):
     p = plan("real-recovery.json")
     p.setdefault("options", {})["approvalTimeoutSeconds"] = 60  # the shortest allowed
-    r = run("recovery-plan", p, approval="never")
+    # The local Step Functions waits a tenth of each timeout: 6 s for the approval's minute.
+    with local[1].time_scaled(0.1):
+        r = run("recovery-plan", p, approval="never")
     assert r.status == "FAILED"
     assert r.error == "ApprovalTimedOut"
     assert "within 60 s" in r.cause
@@ -168,7 +193,7 @@ def drs_client(sim):
 
 def start_job(sim, server, is_drill, execution, key):
     drs = drs_client(sim)
-    tags = {IDEMPOTENCY_TAG: key, **({EXECUTION_TAG: execution} if execution else {})}
+    tags = {**({IDEMPOTENCY_TAG: key} if key else {}), **({EXECUTION_TAG: execution} if execution else {})}
     job = drs.start_recovery(isDrill=is_drill, sourceServers=[{"sourceServerID": server}], tags=tags)["job"]
     return job["jobID"]
 
@@ -194,39 +219,56 @@ def test_the_sweeper_terminates_an_orphaned_old_drill_instance_and_leaves_the_re
     role = "arn:aws:iam::123456789012:role/dr-orchestrator-e2e"
     # A workflow of this deployment (the harness names it in DR_DRILL_WORKFLOWS, as the template
     # names the recovery-plan workflow) that waits: moto cannot stop a real run waiting on a
-    # callback, so this one stands for a drill that still runs.
+    # callback, so this one stands for a drill that still runs, and for one stopped from the
+    # console (an ABORTED execution that still exists).
     machine = sfn.create_state_machine(
         name=E2E_DRILL_WORKFLOW, roleArn=role,
         definition=json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 300, "End": True}}}),
     )["stateMachineArn"]
     running = sfn.start_execution(stateMachineArn=machine, name="still-running")["executionArn"]
-    gone = machine.replace(":stateMachine:", ":execution:") + ":stopped-from-the-console"
-
+    stopped = sfn.start_execution(stateMachineArn=machine, name="stopped-from-the-console")["executionArn"]
+    sfn.stop_execution(executionArn=stopped)
+    assert sfn.describe_execution(executionArn=stopped)["status"] == "ABORTED"
+    # An execution Step Functions no longer knows (past its retention): ExecutionDoesNotExist.
+    expired = machine.replace(":stateMachine:", ":execution:") + ":past-its-retention"
     # A drill of another deployment (its recovery-plan workflow, in the same account), ended.
-    elsewhere = gone.replace(":execution:dr-orchestrator-", ":execution:other-stack-")
+    elsewhere = expired.replace(":execution:dr-orchestrator-", ":execution:other-stack-")
 
-    orphan = start_job(sim, "s-0a1b2c3d4e5f60001", True, gone, "old-run#w0#b0")
-    real = start_job(sim, "s-0a1b2c3d4e5f60002", False, gone, "old-run#w1#b0")
-    young = start_job(sim, "s-0a1b2c3d4e5f60003", True, gone, "new-run#w0#b0")
+    orphan = start_job(sim, "s-0a1b2c3d4e5f60001", True, stopped, "old-run#w0#b0")
+    expired_orphan = start_job(sim, "s-0a1b2c3d4e5f60007", True, expired, "older-run#w0#b0")
+    real = start_job(sim, "s-0a1b2c3d4e5f60002", False, stopped, "old-run#w1#b0")
+    young = start_job(sim, "s-0a1b2c3d4e5f60003", True, stopped, "new-run#w0#b0")
     in_use = start_job(sim, "s-0a1b2c3d4e5f60004", True, running, "long-run#w0#b0")
     other = start_job(sim, "s-0a1b2c3d4e5f60005", True, elsewhere, "their-run#w0#b0")
     untagged = start_job(sim, "s-0a1b2c3d4e5f60006", True, None, "by-hand#w0#b0")
-    jobs = (orphan, real, young, in_use, other, untagged)
+    # A drill job with our execution tag but not our idempotency key: not launched by us.
+    not_ours = start_job(sim, "s-0a1b2c3d4e5f60008", True, stopped, None)
+    # An orphan whose termination someone already asked for, and which has not ended.
+    terminating = start_job(sim, "s-0a1b2c3d4e5f60009", True, stopped, "old-run#w0#b1")
+    jobs = (orphan, expired_orphan, real, young, in_use, other, untagged, not_ours, terminating)
     instances = {job: instance_of(sim, job) for job in jobs}
-    for job in (orphan, real, in_use, other, untagged):
-        age(sim, job, 30)
+    for job in jobs:
+        if job != young:
+            age(sim, job, 30)
+    sim.faults(slowTerminate={"s-0a1b2c3d4e5f60009": 120})
+    asked = drs_client(sim).terminate_recovery_instances(recoveryInstanceIDs=[instances[terminating]])["job"]
 
     answer, errored = handlers.invoke("sweep-drill-instances", {"trigger": "CONSOLE"})
     report = json.loads(answer)
     assert not errored, report
-    assert [t["recoveryInstanceID"] for t in report["terminated"]] == [instances[orphan]]
-    assert report["terminated"][0]["ageHours"] >= 30
+    swept = {instances[orphan], instances[expired_orphan]}
+    assert {t["recoveryInstanceID"] for t in report["terminated"]} == swept, report
+    assert all(t["ageHours"] >= 30 for t in report["terminated"])
     assert report["leftAlone"] == {"REAL_RECOVERY_INSTANCE": 1, "YOUNGER_THAN_MAX_AGE": 1,
                                    "EXECUTION_STILL_RUNNING": 1, "ANOTHER_DEPLOYMENTS_DRILL": 1,
-                                   "NO_EXECUTION_TAG": 1}
+                                   "NO_EXECUTION_TAG": 1, "NOT_LAUNCHED_BY_DR_ORCHESTRATOR": 1,
+                                   "ALREADY_TERMINATING": 1}, report
     state = sim.state()
     terminate = [j for j in state["jobs"] if j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"]
-    assert [s["recoveryInstanceID"] for j in terminate for s in j["servers"]] == [instances[orphan]]
+    assert {j["jobID"] for j in terminate} == {asked["jobID"], *report["terminateJobIDs"]}
+    by_sweeper = [s["recoveryInstanceID"] for j in terminate if j["jobID"] in report["terminateJobIDs"]
+                  for s in j["servers"]]
+    assert sorted(by_sweeper) == sorted(swept)
     sfn.stop_execution(executionArn=running)
 
     # Bad input: a clear error and no AWS call at all.

@@ -148,13 +148,20 @@ def test_failback_from_a_recovery_runs_output(run, stack):
     assert len(launched) == 7 and all(i.startswith("i-") for i in launched)
 
     # The endpoint keeps the recovered instances: fail back without resetting it.
+    from rehearsal.approval import is_approval_request
     from rehearsal.workflow import Engine
     output = dict(recovered.output, options={"pollIntervalSeconds": 1, "giveUpAfterSeconds": 300, "batchSize": 4})
     with Engine(handlers) as engine:
         arn = engine.start("failback", output, "e2e-failback")
         result = engine.wait(arn, timeout=600)
+        requests = [n for n in engine.notifications() if is_approval_request(n)]
+        answers = engine.approver.answers
     state = sim.state()
     assert result["status"] == "SUCCEEDED", result.get("cause")
+    # A failback is a real change: it was asked for once, for all 7 instances, and approved.
+    [request] = requests
+    assert request["subject"].startswith("Approve failback of ") and "(7 servers)" in request["subject"], request
+    assert [status for _, status, _ in answers] == [200], answers
     failbacks = [j for j in state["jobs"] if j["initiatedBy"] == "FAILBACK"]
     assert len(failbacks) == 2, "7 instances in batches of 4"
     assert sorted(s["recoveryInstanceID"] for j in failbacks for s in j["servers"]) == launched
@@ -314,6 +321,12 @@ def test_a_start_whose_answer_is_lost_is_retried_without_a_second_job(run):
     r = run("recovery-plan", plan("two-wave-batched-drill.json"),
             faults={"hideNewJobsSeconds": 8}, lose_answers=("start-recovery", 2))
     assert r.status == "SUCCEEDED", r.cause
+    # The fault fired: two start tasks failed as a timed-out Lambda does, and each was retried.
+    lost = [e for e in r.events if e["type"] == "TaskFailed"
+            and e["taskFailedEventDetails"].get("error") == "Sandbox.Timedout"]
+    assert len(lost) == 2, [e["type"] for e in r.events]
+    assert r.invocations["start-recovery"] == 4 + 2, r.invocations
+    # DRS accepted each batch once, although two answers never reached the workflow.
     assert len(r.jobs()) == 4, "one job per batch"
     assert r.sim["calls"]["StartRecovery"] == 4
     reused = [j for w in r.output["waves"] for j in w["jobs"]]

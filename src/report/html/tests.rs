@@ -364,9 +364,7 @@ fn aggregates_the_timeline_of_a_thousand_servers_per_wave() {
         })
         .collect();
     report.servers[10].launch_status = "FAILED".to_string();
-    let started = std::time::Instant::now();
     let page = report_page(&report).unwrap();
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert!(page.contains(r#"class="gantt tl aggregated""#));
     assert!(
         page.matches("<rect").count() < 40,
@@ -414,55 +412,4 @@ fn says_so_when_there_are_no_runs() {
     let page = index_page(&[]).unwrap();
     assert!(page.contains("No runs yet."));
     assert!(!page.contains("<table"));
-}
-
-#[test]
-fn writes_a_sample_page_to_look_at() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-    let _ = std::fs::write(
-        dir.join("report-sample.html"),
-        report_page(&sample()).unwrap(),
-    );
-    let mut large = sample();
-    large.disaster_at = Some("2026-11-25T09:55:00Z".to_string());
-    large.servers = (0..240)
-        .map(|i| {
-            server(
-                &format!("s-{i:017}"),
-                i % 3,
-                (i % 3) as i64 * 300,
-                250 + (i % 3) as i64 * 300 + (i % 9) as i64,
-            )
-        })
-        .collect();
-    large.servers[7].launch_status = "FAILED".to_string();
-    let _ = std::fs::write(
-        dir.join("report-sample-large.html"),
-        report_page(&large).unwrap(),
-    );
-    let entries = [
-        entry(
-            "payments-prod",
-            "run-3",
-            "2026-11-27T10:00:00Z",
-            "MISSED",
-            Some(1000),
-        ),
-        entry("crm", "run-2", "2026-11-26T10:00:00Z", "MET", Some(300)),
-        entry(
-            "payments-prod",
-            "run-1",
-            "2026-11-25T10:00:00Z",
-            "MET",
-            Some(845),
-        ),
-        entry(
-            "payments-prod",
-            "run-0",
-            "2026-11-24T10:00:00Z",
-            "MET",
-            None,
-        ),
-    ];
-    let _ = std::fs::write(dir.join("index-sample.html"), index_page(&entries).unwrap());
 }

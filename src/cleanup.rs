@@ -326,6 +326,22 @@ mod tests {
     }
 
     #[test]
+    fn each_refusal_says_why_as_the_report_shows_it() {
+        assert_eq!(
+            Refusal::NotADrill.reason(),
+            "DRS does not report it as a drill instance (isDrill is not true): real recovery instances are never terminated by dr-orchestrator"
+        );
+        assert_eq!(
+            Refusal::NotOurs.reason(),
+            "it was not launched by a drill job dr-orchestrator started (no dr-orchestrator:idempotency-key tag on a START_DRILL job)"
+        );
+        assert_eq!(
+            Refusal::AnotherRun.reason(),
+            "it was launched by another run's job"
+        );
+    }
+
+    #[test]
     fn the_guard_terminates_only_our_drill_instances() {
         let jobs: BTreeMap<_, _> = [
             job("drsjob-ours", "START_DRILL", Some("arn:exec:1#w0#b0")),
@@ -454,5 +470,27 @@ mod tests {
         // A job that completed without terminating the instance failed it.
         let r = judge(report(1, 0), &[t("i-1", "LAUNCHED", true)], 10, 600);
         assert_eq!(r.state, CleanupState::Failed);
+        assert_eq!(
+            r.failed[0].reason,
+            "its TERMINATE job ended with the instance LAUNCHED"
+        );
+    }
+
+    #[test]
+    fn an_instance_drs_reports_failed_is_failed_while_its_job_still_runs() {
+        let r = judge(
+            report(2, 0),
+            &[t("i-1", "FAILED", false), t("i-2", "IN_PROGRESS", false)],
+            10,
+            600,
+        );
+        assert_eq!(r.state, CleanupState::InProgress);
+        assert_eq!(r.failed_count, 1);
+        assert_eq!(r.failed[0].recovery_instance_id, "i-1");
+        assert_eq!(r.failed[0].reason, "its TERMINATE job reports FAILED");
+        assert_eq!(
+            r.summary,
+            "0 of 2 drill instances terminated, 1 failed, 0 refused, 1 terminating"
+        );
     }
 }

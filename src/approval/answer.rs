@@ -270,6 +270,13 @@ mod tests {
                 false,
             ),
             ("arn:aws:iam::123456789012:role/ops/DrApprover", false),
+            // Not a session ARN AWS writes: no session name, one part too many, no role name.
+            ("arn:aws:sts::123456789012:assumed-role/DrApprover/", false),
+            (
+                "arn:aws:sts::123456789012:assumed-role/DrApprover/alice/x",
+                false,
+            ),
+            ("arn:aws:sts::123456789012:assumed-role//alice", false),
             ("arn:aws:iam::123456789012:root", false),
             ("DrApprover", false),
             ("", false),
@@ -294,6 +301,8 @@ mod tests {
             "arn:aws:s3:::bucket",
             "arn:aws:iam::123456789012:group/ops",
             "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:user/",
+            "arn:aws:iam::123456789012:user/ops/",
         ] {
             assert!(Approvers::parse(raw).is_err(), "{raw:?}");
         }
@@ -321,12 +330,25 @@ mod tests {
             )),
             "reason"
         );
+        // A reason is 1 to 1,000 characters.
         assert_eq!(
             field(format!(
                 r#"{{"approvalId": "{id}", "decision": "APPROVE", "reason": "{}"}}"#,
-                "r".repeat(MAX_REASON_CHARS + 1)
+                "r".repeat(1001)
             )),
             "reason"
+        );
+        let longest = format!(
+            r#"{{"approvalId": "{id}", "decision": "APPROVE", "reason": "{}"}}"#,
+            "é".repeat(1000)
+        );
+        assert_eq!(
+            AnswerRequest::parse(&longest)
+                .unwrap()
+                .reason
+                .chars()
+                .count(),
+            1000
         );
         assert_eq!(
             field(format!(

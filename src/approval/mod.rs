@@ -316,6 +316,101 @@ mod tests {
     }
 
     #[test]
+    fn the_reason_says_what_the_run_is_and_who_made_it_wait() {
+        let p = policy(None);
+        let console = TriggerKind::Console;
+        let required = "waits for a person (the deployment's RealRunApproval is REQUIRED)";
+        for (workflow, is_drill, what) in [
+            (Workflow::RecoveryPlan, false, "a real recovery"),
+            (Workflow::Failback, false, "a failback"),
+            (Workflow::Restore, false, "a restore"),
+        ] {
+            assert_eq!(
+                run_reason(p, workflow, is_drill, console).as_deref(),
+                Some(format!("{what} {required}").as_str())
+            );
+        }
+        let asked = policy(Some(ApprovalMode::Required));
+        assert_eq!(
+            run_reason(asked, Workflow::RecoveryPlan, true, console).as_deref(),
+            Some("the plan asks for approval before this drill (options.approval REQUIRED)")
+        );
+        assert_eq!(
+            run_reason(p, Workflow::RecoveryPlan, false, TriggerKind::Event).as_deref(),
+            Some("a real recovery started by an event always waits for a person (the deployment's SkipApprovalForDisasterEvents is false)")
+        );
+    }
+
+    fn request(workflow: Workflow, is_drill: bool, servers: usize, restores: usize) -> Request {
+        Request {
+            plan_name: "payments".into(),
+            workflow,
+            is_drill,
+            wave: "wave 0 (db)".into(),
+            reason: "r".into(),
+            servers,
+            restores,
+            waves: vec![],
+            preflight: PreflightSummary {
+                verdict: crate::preflight::Verdict::Passed,
+                blocking: 0,
+                warnings: 0,
+                findings: vec![],
+            },
+            trigger: crate::plan::input::Trigger::console(),
+            execution_id: "arn:aws:states:eu-west-1:123456789012:execution:dr:run-1".into(),
+            timeout_seconds: 3600,
+        }
+    }
+
+    #[test]
+    fn the_subject_names_what_will_happen_and_its_size() {
+        for (workflow, is_drill, servers, restores, subject) in [
+            (
+                Workflow::RecoveryPlan,
+                false,
+                3,
+                0,
+                "Approve REAL recovery of payments: wave 0 (db) before it starts (3 servers)",
+            ),
+            (
+                Workflow::RecoveryPlan,
+                true,
+                3,
+                1,
+                "Approve drill of payments: wave 0 (db) before it starts (3 servers, 1 restores)",
+            ),
+            (
+                Workflow::Failback,
+                false,
+                7,
+                0,
+                "Approve failback of payments: wave 0 (db) before it starts (7 servers)",
+            ),
+            (
+                Workflow::Restore,
+                false,
+                0,
+                2,
+                "Approve REAL restore of payments: wave 0 (db) before it starts (2 restores)",
+            ),
+        ] {
+            let approval = ask(
+                request(workflow, is_drill, servers, restores),
+                "apr-1".into(),
+                None,
+            );
+            assert!(approval.required);
+            let ask = approval.ask.unwrap();
+            assert_eq!(ask.subject, subject);
+            assert_eq!(
+                (ask.approval_id.as_str(), ask.timeout_seconds),
+                ("apr-1", 3600)
+            );
+        }
+    }
+
+    #[test]
     fn subjects_are_short_printable_ascii() {
         assert_eq!(
             subject("Approve drill of Zürich"),

@@ -133,7 +133,8 @@ class Delivery:
     """What EventBridge does with one event, on a LocalAws: `self(event)`. Like EventBridge,
     which invokes a rule's Lambda target asynchronously, it hands the invocations to `workers`
     threads (the handlers serve 10 at once) and returns; `drain()` waits for those in flight.
-    `delivered` lists a `Delivered` per invocation, in the order they were answered; `unmatched` the ids of events no rule matched; `errors` what failed.
+    `delivered` lists a `Delivered` per invocation, in the order they were answered;
+    `unmatched` the ids of events no rule matched; `errors` what failed.
     The rules and their Lambda targets are read once, at the first event (EventBridge does not
     list its rules per event; re-reading them for each of a wave's 250 launch results made the
     harness, not the design, the bulk of a 1,000-server wave's overhead): create the rules

@@ -163,7 +163,6 @@ pub fn required(value: &Option<String>, variable: &str, who: &str) -> Result<Str
         .ok_or_else(|| format!("{variable} is not set: {who}"))
 }
 
-/// A deployment default from `name`, checked against the option's own range.
 /// A setting that lists names, separated by commas or whitespace (cargo lambda watch splits
 /// `--env-var` values at commas, so the rehearsal uses spaces; the template, commas).
 fn list(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> Vec<String> {
@@ -175,6 +174,7 @@ fn list(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> Vec<String> {
         .collect()
 }
 
+/// A deployment default from `name`, checked against the option's own range.
 fn default_of(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &str,

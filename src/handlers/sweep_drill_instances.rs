@@ -66,9 +66,8 @@ pub struct SweepReport {
     pub left_alone: BTreeMap<LeftAlone, usize>,
 }
 
-/// Why the sweep left an instance alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// Why the sweep left an instance alone; serialised as its [`LeftAlone::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LeftAlone {
     /// DRS does not say it is a drill instance.
     RealRecoveryInstance,
@@ -101,6 +100,12 @@ impl LeftAlone {
             LeftAlone::ExecutionNotReadable => "EXECUTION_NOT_READABLE",
             LeftAlone::AlreadyTerminating => "ALREADY_TERMINATING",
         }
+    }
+}
+
+impl Serialize for LeftAlone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
